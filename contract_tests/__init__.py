@@ -1,0 +1,1 @@
+"""The contract suite: talks HTTP only, to whatever implementation a target profile describes."""

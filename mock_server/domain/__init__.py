@@ -1,0 +1,1 @@
+"""The rules of the Wingfield court area, in plain Python: no HTTP, no storage details."""

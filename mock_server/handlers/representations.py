@@ -1,0 +1,50 @@
+"""JSON shapes of the domain objects, as the spec's read schemas describe them (B28: UTC with Z)."""
+
+from typing import Any
+
+from ..domain.models import Booking, Court, CourtMapping, Facility
+from ..timestamps import format_instant
+
+
+def court_json(court: Court, facility: Facility, mapping: CourtMapping | None) -> dict[str, Any]:
+    return {
+        "id": court.id,
+        "name": court.name,
+        "facilityId": facility.id,
+        "facilityName": facility.name,
+        "systemInstalled": court.system_installed,
+        "mapping": None if mapping is None else {
+            "externalCourtId": mapping.external_court_id,
+            "externalCourtName": mapping.external_court_name,
+            "updatedAt": format_instant(mapping.updated_at),
+        },
+    }
+
+
+def mapping_json(mapping: CourtMapping) -> dict[str, Any]:
+    return {
+        "externalServiceId": mapping.service_id,
+        "courtId": mapping.court_id,
+        "externalCourtId": mapping.external_court_id,
+        "externalCourtName": mapping.external_court_name,
+        "createdAt": format_instant(mapping.created_at),
+        "updatedAt": format_instant(mapping.updated_at),
+    }
+
+
+def booking_json(booking: Booking) -> dict[str, Any]:
+    return {
+        "externalServiceId": booking.service_id,
+        "courtId": booking.court_id,
+        "externalCourtBookingId": booking.external_id,
+        "startDate": format_instant(booking.start),
+        "endDate": format_instant(booking.end),
+        "externalUpdatedAt": format_instant(booking.external_updated_at),
+        "participants": [{"userId": p.user_id} if p.user_id else {"email": p.email} for p in booking.participants],
+        "createdAt": format_instant(booking.created_at),
+        "updatedAt": format_instant(booking.updated_at),
+    }
+
+
+def page_json(items: list[dict[str, Any]], total: int) -> dict[str, Any]:
+    return {"items": items, "totalCount": total}

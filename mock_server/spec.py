@@ -1,0 +1,73 @@
+"""What the mock reads from openapi.yaml once at start: error types per operation, scopes, routes."""
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+VERBS = ("get", "put", "post", "delete", "patch")
+
+
+def load_spec(path: Path) -> dict[str, Any]:
+    with path.open(encoding="utf-8") as handle:
+        return yaml.safe_load(handle)
+
+
+def _resolve(spec: dict[str, Any], node: dict[str, Any]) -> dict[str, Any]:
+    while "$ref" in node:
+        target: Any = spec
+        for part in node["$ref"].lstrip("#/").split("/"):
+            target = target[part]
+        node = target
+    return node
+
+
+@dataclass(frozen=True)
+class SpecIndex:
+    """`status_of` maps each error type to its one HTTP status; `scopes` maps operationId to `area:level`."""
+
+    base_path: str
+    status_of: dict[str, int]
+    errors_of: dict[str, dict[int, list[str]]]
+    scopes: dict[str, str]
+    allowed_methods: list[tuple[re.Pattern[str], str]]
+
+    @classmethod
+    def build(cls, spec: dict[str, Any]) -> "SpecIndex":
+        base = spec["servers"][0]["url"].rstrip("/")
+        status_of: dict[str, int] = {}
+        errors_of: dict[str, dict[int, list[str]]] = {}
+        scopes: dict[str, str] = {}
+        allowed: list[tuple[re.Pattern[str], str]] = []
+        for path, item in spec["paths"].items():
+            pattern = re.compile("^" + re.sub(r"\\\{[^}]*\\\}", "[^/]+", re.escape(base + path)) + "$")
+            allowed.append((pattern, ", ".join(sorted(m.upper() for m in item if m in VERBS))))
+            for method, operation in item.items():
+                if method not in VERBS:
+                    continue
+                op_id = operation["operationId"]
+                scopes[op_id] = operation.get("x-required-scope", "")
+                errors_of[op_id] = {}
+                for status, response in operation["responses"].items():
+                    if int(status) < 400:
+                        continue
+                    types = error_types_of(spec, _resolve(spec, response))
+                    errors_of[op_id][int(status)] = types
+                    for kind in types:
+                        status_of.setdefault(kind, int(status))
+        return cls(base, status_of, errors_of, scopes, allowed)
+
+    def allow_header(self, path: str) -> str | None:
+        return next((methods for pattern, methods in self.allowed_methods if pattern.match(path)), None)
+
+
+def error_types_of(spec: dict[str, Any], response: dict[str, Any]) -> list[str]:
+    """The `error.type` enum of a response's JSON schema (empty when it has none)."""
+    schema = response.get("content", {}).get("application/json", {}).get("schema")
+    if schema is None:
+        return []
+    error = _resolve(spec, _resolve(spec, schema).get("properties", {}).get("error", {}))
+    kind = _resolve(spec, error.get("properties", {}).get("type", {}))
+    return list(kind.get("enum", []))

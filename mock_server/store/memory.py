@@ -1,0 +1,213 @@
+"""In-memory store. One process holds it, so the mock runs with a single worker.
+
+Indexes keep request cost independent of unrelated data: per court, active bookings ordered by start
+(the overlap check is a bisection, B13); per service, bookings ordered as the list returns them (B23);
+per participant, the bookings that include them (B25).
+"""
+
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from datetime import datetime
+from itertools import islice
+
+from sortedcontainers import SortedKeyList
+
+from ..domain.models import (
+    ApiToken,
+    Booking,
+    BookingKey,
+    BookingQuery,
+    Court,
+    CourtMapping,
+    ExternalService,
+    Facility,
+    Organization,
+    OrganizationRelation,
+    Tombstone,
+    User,
+    UserRelation,
+)
+from ..timestamps import to_micros
+
+
+def _by_start(booking: Booking) -> tuple[int, int]:
+    return (to_micros(booking.start), booking.seq)
+
+
+def _list_order(booking: Booking) -> tuple[int, int]:
+    """B23: `updatedAt` descending, then the internal id ascending."""
+    return (-to_micros(booking.updated_at), booking.seq)
+
+
+class MemoryStore:
+    def __init__(self) -> None:
+        self._organizations: dict[str, Organization] = {}
+        self._facilities: dict[str, Facility] = {}
+        self._courts: dict[str, Court] = {}
+        self._facility_courts: dict[str, list[Court]] = defaultdict(list)
+        self._services: dict[str, ExternalService] = {}
+        self._tokens: dict[str, ApiToken] = {}
+        self._users: dict[str, User] = {}
+        self._user_relations: dict[tuple[str, str], UserRelation] = {}
+        self._organization_relations: set[tuple[str, str]] = set()
+
+        self._mappings: dict[str, dict[str, CourtMapping]] = defaultdict(dict)  # service -> court -> mapping
+        self._mapping_by_external: dict[tuple[str, str], str] = {}
+
+        self._records: dict[BookingKey, Booking | Tombstone] = {}
+        self._court_index: dict[str, SortedKeyList] = defaultdict(lambda: SortedKeyList(key=_by_start))
+        self._service_index: dict[str, SortedKeyList] = defaultdict(lambda: SortedKeyList(key=_list_order))
+        self._participant_index: dict[tuple[str, tuple[str, str]], set[BookingKey]] = defaultdict(set)
+        self._seq = 0
+
+    # -- the world ---------------------------------------------------------------------------------
+
+    def add_organization(self, organization: Organization) -> None:
+        self._organizations[organization.id] = organization
+
+    def add_facility(self, facility: Facility) -> None:
+        self._facilities[facility.id] = facility
+
+    def add_court(self, court: Court) -> None:
+        self._courts[court.id] = court
+        self._facility_courts[court.facility_id].append(court)
+
+    def add_service(self, service: ExternalService) -> None:
+        self._services[service.id] = service
+
+    def add_token(self, token: ApiToken) -> None:
+        self._tokens[token.value] = token
+
+    def add_user(self, user: User) -> None:
+        self._users[user.id] = user
+
+    def add_user_relation(self, relation: UserRelation) -> None:
+        self._user_relations[(relation.service_id, relation.user_id)] = relation
+
+    def add_organization_relation(self, relation: OrganizationRelation) -> None:
+        self._organization_relations.add((relation.service_id, relation.organization_id))
+
+    def organization(self, organization_id: str) -> Organization | None:
+        return self._organizations.get(organization_id)
+
+    def facility(self, facility_id: str) -> Facility | None:
+        return self._facilities.get(facility_id)
+
+    def court(self, court_id: str) -> Court | None:
+        return self._courts.get(court_id)
+
+    def courts_of_facility(self, facility_id: str) -> list[Court]:
+        return self._facility_courts.get(facility_id, [])
+
+    def service(self, service_id: str) -> ExternalService | None:
+        return self._services.get(service_id)
+
+    def token(self, value: str) -> ApiToken | None:
+        return self._tokens.get(value)
+
+    def user(self, user_id: str) -> User | None:
+        return self._users.get(user_id)
+
+    def user_relation(self, service_id: str, user_id: str) -> UserRelation | None:
+        return self._user_relations.get((service_id, user_id))
+
+    def has_organization_relation(self, service_id: str, organization_id: str) -> bool:
+        return (service_id, organization_id) in self._organization_relations
+
+    # -- court mappings ----------------------------------------------------------------------------
+
+    def mapping(self, service_id: str, court_id: str) -> CourtMapping | None:
+        return self._mappings.get(service_id, {}).get(court_id)
+
+    def mapping_by_external_id(self, service_id: str, external_court_id: str) -> CourtMapping | None:
+        court_id = self._mapping_by_external.get((service_id, external_court_id))
+        return None if court_id is None else self._mappings[service_id][court_id]
+
+    def mappings(self, service_id: str) -> Iterable[CourtMapping]:
+        return self._mappings.get(service_id, {}).values()
+
+    def put_mapping(self, mapping: CourtMapping) -> None:
+        self.delete_mapping(mapping.service_id, mapping.court_id)
+        self._mappings[mapping.service_id][mapping.court_id] = mapping
+        self._mapping_by_external[(mapping.service_id, mapping.external_court_id)] = mapping.court_id
+
+    def delete_mapping(self, service_id: str, court_id: str) -> None:
+        old = self._mappings.get(service_id, {}).pop(court_id, None)
+        if old is not None:
+            del self._mapping_by_external[(service_id, old.external_court_id)]
+
+    # -- court bookings ----------------------------------------------------------------------------
+
+    def booking_record(self, key: BookingKey) -> Booking | Tombstone | None:
+        return self._records.get(key)
+
+    def next_booking_seq(self) -> int:
+        self._seq += 1
+        return self._seq
+
+    def put_booking(self, booking: Booking) -> None:
+        self._unindex(booking.key)
+        self._records[booking.key] = booking
+        self._court_index[booking.court_id].add(booking)
+        self._service_index[booking.service_id].add(booking)
+        for participant in booking.participants:
+            self._participant_index[(booking.service_id, participant.key)].add(booking.key)
+
+    def put_tombstone(self, tombstone: Tombstone) -> None:
+        key = (tombstone.service_id, tombstone.external_id)
+        self._unindex(key)
+        self._records[key] = tombstone
+
+    def _unindex(self, key: BookingKey) -> None:
+        old = self._records.get(key)
+        if isinstance(old, Booking):
+            self._court_index[old.court_id].remove(old)
+            self._service_index[old.service_id].remove(old)
+            for participant in old.participants:
+                self._participant_index[(old.service_id, participant.key)].discard(key)
+
+    def find_overlap(self, court_id: str, start: datetime, end: datetime, exclude: BookingKey) -> Booking | None:
+        """Active bookings of a court never overlap each other, so sorted by start their ends are sorted
+        too: only the last booking starting before `end` (skipping `exclude`) can overlap `[start, end)`."""
+        index = self._court_index.get(court_id)
+        if not index:
+            return None
+        position = index.bisect_key_left((to_micros(end), -1))
+        for candidate in islice(reversed(index[max(0, position - 2) : position]), 2):
+            if candidate.key != exclude:
+                return candidate if candidate.end > start else None
+        return None
+
+    def query_bookings(self, service_id: str, query: BookingQuery) -> tuple[list[Booking], int]:
+        candidates = self._candidates(service_id, query)
+        if candidates is None:  # no filter at all: the ordered index is the answer
+            ordered = self._service_index.get(service_id) or []
+            return list(islice(ordered, query.offset, query.offset + query.limit)), len(ordered)
+        total = 0
+        page: list[Booking] = []
+        for booking in candidates:
+            if query.matches(booking):
+                if query.offset <= total < query.offset + query.limit:
+                    page.append(booking)
+                total += 1
+        return page, total
+
+    def _candidates(self, service_id: str, query: BookingQuery) -> Iterator[Booking] | list[Booking] | None:
+        """The smallest indexed set that holds every match, in list order (B23)."""
+        if query.external_id is not None:
+            record = self._records.get((service_id, query.external_id))
+            return [record] if isinstance(record, Booking) else []
+        if query.participants:
+            keys = self._participant_index.get((service_id, query.participants[0].key), ())
+            return sorted((self._records[k] for k in keys), key=_list_order)
+        if query.court_id is not None:
+            index = self._court_index.get(query.court_id, ())
+            return sorted((b for b in index if b.service_id == service_id), key=_list_order)
+        ordered = self._service_index.get(service_id)
+        if ordered is None:
+            return []
+        if query.updated_from is None and query.updated_to is None:
+            return None if query == BookingQuery(offset=query.offset, limit=query.limit) else iter(ordered)
+        low = (-to_micros(query.updated_to), -1) if query.updated_to else None
+        high = (-to_micros(query.updated_from), float("inf")) if query.updated_from else None
+        return ordered.irange_key(low, high)

@@ -1,0 +1,49 @@
+"""Instants: parsed from RFC 3339 into aware UTC datetimes, written back as UTC with `Z` (B6, B28)."""
+
+import re
+from datetime import UTC, datetime, timedelta, timezone
+
+_RFC3339 = re.compile(
+    r"^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?([Zz]|[+-]\d{2}:\d{2})$"
+)
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+class InvalidInstant(ValueError):
+    """A string that is not an RFC 3339 date-time, or one outside the representable range."""
+
+
+def parse_instant(text: str) -> datetime:
+    """Parse to UTC. Fractions beyond microseconds are truncated; all offsets of one instant compare equal."""
+    match = _RFC3339.match(text) if isinstance(text, str) else None
+    if match is None:
+        raise InvalidInstant(f"{text!r} is not an RFC 3339 date-time")
+    year, month, day, hour, minute, second, fraction, offset = match.groups()
+    micros = int((fraction or "0")[:6].ljust(6, "0"))
+    if offset in ("Z", "z"):
+        tz = UTC
+    else:
+        sign = 1 if offset[0] == "+" else -1
+        hours, minutes = int(offset[1:3]), int(offset[4:6])
+        if hours > 23 or minutes > 59:
+            raise InvalidInstant(f"{text!r} has an invalid UTC offset")
+        tz = timezone(sign * timedelta(hours=hours, minutes=minutes))
+    try:
+        local = datetime(int(year), int(month), int(day), int(hour), int(minute), int(second), micros, tzinfo=tz)
+        return local.astimezone(UTC)
+    except (ValueError, OverflowError) as exc:
+        raise InvalidInstant(f"{text!r} is not a valid instant ({exc})") from None
+
+
+def format_instant(moment: datetime) -> str:
+    """UTC with `Z`; the fraction is written only when there is one, without trailing zeros."""
+    moment = moment.astimezone(UTC)
+    text = moment.strftime("%Y-%m-%dT%H:%M:%S")
+    if moment.microsecond:
+        text += "." + f"{moment.microsecond:06d}".rstrip("0")
+    return text + "Z"
+
+
+def to_micros(moment: datetime) -> int:
+    """Exact integer key for ordering (floats lose microseconds at today's epoch values)."""
+    return (moment - EPOCH) // timedelta(microseconds=1)

@@ -1,0 +1,129 @@
+"""Loading a world file (fixtures/*.yaml) into a store, refusing a bad one with the file and entry named."""
+
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import yaml
+
+from .clock import Clock
+from .domain.bookings import CourtBookings
+from .domain.courts import CourtMappings
+from .domain.errors import RuleViolation
+from .domain.models import (
+    ApiToken,
+    Court,
+    ExternalService,
+    Facility,
+    Organization,
+    OrganizationRelation,
+    User,
+    UserRelation,
+)
+from .resources import WORLD_SCHEMA
+from .store import MemoryStore
+from .timestamps import parse_instant
+
+
+class WorldError(Exception):
+    """A world file that cannot be loaded; the message names the file and the entry."""
+
+
+def load_world(path: Path, clock: Clock) -> MemoryStore:
+    """Read, validate against world.schema.yaml, check references, and replay bookings through the rules."""
+    path = Path(path)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise WorldError(f"{path}: cannot read the world file ({exc.strerror})") from None
+    except yaml.YAMLError as exc:
+        raise WorldError(f"{path}: not valid YAML ({exc})") from None
+    data = data or {}
+    _check_schema(path, data)
+    return _build(path, data, clock)
+
+
+def _check_schema(path: Path, data: Any) -> None:
+    schema = yaml.safe_load(WORLD_SCHEMA.read_text(encoding="utf-8"))
+    validator = jsonschema.Draft7Validator(schema, format_checker=jsonschema.FormatChecker())
+    errors = sorted(validator.iter_errors(data), key=lambda e: list(map(str, e.absolute_path)))
+    if errors:
+        lines = [f"{path}: {_entry(e.absolute_path)}: {e.message}" for e in errors[:10]]
+        raise WorldError("\n".join(lines))
+
+
+def _entry(location: Iterable[Any]) -> str:
+    text = ""
+    for part in location:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text or "(top level)"
+
+
+def _build(path: Path, data: dict[str, Any], clock: Clock) -> MemoryStore:
+    store = MemoryStore()
+
+    def fail(section: str, index: int, message: str) -> WorldError:
+        return WorldError(f"{path}: {section}[{index}]: {message}")
+
+    def each(section: str) -> Iterable[tuple[int, dict[str, Any]]]:
+        return enumerate(data.get(section) or [])
+
+    def unique(section: str, key: Callable[[dict[str, Any]], Any]) -> None:
+        seen: set[Any] = set()
+        for index, entry in each(section):
+            if key(entry) in seen:
+                raise fail(section, index, f"duplicate {key(entry)!r}")
+            seen.add(key(entry))
+
+    def known(section: str, index: int, what: str, value: str, lookup: Callable[[str], Any]) -> None:
+        if lookup(value) is None:
+            raise fail(section, index, f"{what} {value} is not defined in the file")
+
+    for section in ("organizations", "facilities", "courts", "externalServices", "users"):
+        unique(section, lambda e: e["id"])
+    unique("apiTokens", lambda e: e["token"])
+
+    for _, e in each("organizations"):
+        store.add_organization(Organization(e["id"], e["name"]))
+    for i, e in each("facilities"):
+        known("facilities", i, "organizationId", e["organizationId"], store.organization)
+        store.add_facility(Facility(e["id"], e["organizationId"], e["name"]))
+    for i, e in each("courts"):
+        known("courts", i, "facilityId", e["facilityId"], store.facility)
+        store.add_court(Court(e["id"], e["facilityId"], e["name"], e.get("systemInstalled", False)))
+    for _, e in each("externalServices"):
+        store.add_service(ExternalService(e["id"], e["name"]))
+    for i, e in each("apiTokens"):
+        known("apiTokens", i, "externalServiceId", e["externalServiceId"], store.service)
+        expires = parse_instant(e["expiresAt"]) if e.get("expiresAt") else None
+        store.add_token(ApiToken(e["token"], e["externalServiceId"], dict(e["scopes"]), expires, e.get("revoked", False)))
+    for i, e in each("users"):
+        if e.get("createdByExternalServiceId"):
+            known("users", i, "createdByExternalServiceId", e["createdByExternalServiceId"], store.service)
+        store.add_user(User(e["id"], e["email"].lower(), e.get("firstName", ""), e.get("lastName", ""),
+                            e.get("createdByExternalServiceId")))
+    for i, e in each("userRelations"):
+        known("userRelations", i, "externalServiceId", e["externalServiceId"], store.service)
+        known("userRelations", i, "userId", e["userId"], store.user)
+        store.add_user_relation(UserRelation(e["externalServiceId"], e["userId"], e["externalUserId"], e["status"]))
+    for i, e in each("organizationRelations"):
+        known("organizationRelations", i, "externalServiceId", e["externalServiceId"], store.service)
+        known("organizationRelations", i, "organizationId", e["organizationId"], store.organization)
+        store.add_organization_relation(OrganizationRelation(e["id"], e["externalServiceId"], e["organizationId"],
+                                                             e["externalOrganizationId"]))
+
+    # Mutable data goes through the same rules as requests, so a world can never break an invariant.
+    mappings, bookings = CourtMappings(store, clock), CourtBookings(store, clock)
+    for section, apply in (
+        ("courtMappings", lambda e: mappings.upsert(e["externalServiceId"], e["courtId"], e)),
+        ("courtBookings", lambda e: bookings.upsert(e["externalServiceId"], e["externalCourtBookingId"], e)),
+    ):
+        for i, e in each(section):
+            known(section, i, "externalServiceId", e["externalServiceId"], store.service)
+            try:
+                apply(e)
+            except RuleViolation as exc:
+                detail = "; ".join(f"{'.'.join(map(str, x['path']))}: {x['message']}" for x in exc.issues or [])
+                raise fail(section, i, f"{exc.kind}: {exc.message}" + (f" ({detail})" if detail else "")) from None
+    return store

@@ -40,8 +40,13 @@ class Mock:
         raise LookupError(f"openapi.yaml names operationId {operation_id!r}, which no handler implements")
 
 
-def create_app(fixtures: Path | None = None, *, validate_responses: bool = False, clock: Clock | None = None,
-               spec_path: Path = SPEC_PATH) -> connexion.AsyncApp:
+def create_app(
+    fixtures: Path | None = None,
+    *,
+    validate_responses: bool = False,
+    clock: Clock | None = None,
+    spec_path: Path = SPEC_PATH,
+) -> connexion.AsyncApp:
     """`validate_responses` makes a response that breaks the spec a 500: for tests, not for partners."""
     clock = clock or Clock()
     store = load_world(fixtures or DEFAULT_FIXTURES, clock)

@@ -18,16 +18,26 @@ log = logging.getLogger("bookingkit.errors")
 GENERIC_STATUS = {"not_found": 404, "method_not_allowed": 405, "internal_error": 500}
 
 
-def envelope(status: int, kind: str, message: str, issues: list[dict[str, Any]] | None = None,
-             headers: dict[str, str] | None = None) -> ConnexionResponse:
+def envelope(
+    status: int,
+    kind: str,
+    message: str,
+    issues: list[dict[str, Any]] | None = None,
+    headers: dict[str, str] | None = None,
+) -> ConnexionResponse:
     error: dict[str, Any] = {"type": kind, "message": message}
     if issues is not None:
         error["issues"] = issues
     headers = dict(headers or {})
     if status == 401:
         headers.setdefault("WWW-Authenticate", "Bearer")
-    return ConnexionResponse(status_code=status, body=json.dumps({"error": error}), mimetype="application/json",
-                             content_type="application/json", headers=headers)
+    return ConnexionResponse(
+        status_code=status,
+        body=json.dumps({"error": error}),
+        mimetype="application/json",
+        content_type="application/json",
+        headers=headers,
+    )
 
 
 def install_error_handlers(app: AsyncApp, index: SpecIndex) -> None:
@@ -55,6 +65,13 @@ def install_error_handlers(app: AsyncApp, index: SpecIndex) -> None:
         if exc.status_code == 405:
             headers["Allow"] = index.allow_header(request.url.path) or headers.get("Allow", "")
             return envelope(405, "method_not_allowed", f"{request.method} is not allowed here", headers=headers)
+        if exc.status_code == 400:  # e.g. starlette refusing a broken multipart body before any operation code
+            issue = {"path": ["body"], "message": str(exc.detail)}
+            return envelope(400, "invalid_schema", "request validation failed", [issue], headers)
+        if exc.status_code == 404 and index.addresses_operation(request.scope.get("raw_path", b"").decode("latin-1")):
+            # A path parameter decoded to `/` or a control character: routable only in its encoded form.
+            issue = {"path": ["path"], "message": "path parameters must not contain '/' or control characters"}
+            return envelope(400, "invalid_schema", "request validation failed", [issue], headers)
         if exc.status_code == 404:
             return envelope(404, "not_found", f"no operation at {request.url.path}", headers=headers)
         return envelope(exc.status_code, "error", str(exc.detail), headers=headers)

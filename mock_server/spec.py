@@ -59,6 +59,10 @@ class SpecIndex:
                         status_of.setdefault(kind, int(status))
         return cls(base, status_of, errors_of, scopes, allowed)
 
+    def addresses_operation(self, raw_path: str) -> bool:
+        """Whether a still percent-encoded path names an operation (starlette cannot route some decoded ones)."""
+        return any(pattern.match(raw_path) for pattern, _ in self.allowed_methods)
+
     def allow_header(self, path: str) -> str | None:
         return next((methods for pattern, methods in self.allowed_methods if pattern.match(path)), None)
 

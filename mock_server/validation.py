@@ -73,7 +73,9 @@ class BodyValidator(JSONRequestBodyValidator):
         try:
             return json.loads(raw.decode(self._encoding or "utf-8"))
         except UnicodeDecodeError as exc:
-            raise _schema_problem([{"path": ["body"], "message": f"the body is not valid UTF-8 ({exc.reason})"}]) from None
+            raise _schema_problem(
+                [{"path": ["body"], "message": f"the body is not valid UTF-8 ({exc.reason})"}]
+            ) from None
         except (ValueError, LookupError, RecursionError) as exc:
             raise _schema_problem([{"path": ["body"], "message": f"the body is not valid JSON ({exc})"}]) from None
 
@@ -98,7 +100,9 @@ class ParametersValidator(ParameterValidator):
     """All parameter issues at once, with formats checked; unknown query parameters are issues too."""
 
     @staticmethod
-    def validate_parameter(parameter_type: str, value: Any, param: dict[str, Any], param_name: str | None = None) -> str | None:
+    def validate_parameter(
+        parameter_type: str, value: Any, param: dict[str, Any], param_name: str | None = None
+    ) -> str | None:
         if value is None:
             return f"{param['name']} is required" if param.get("required") else None
         validator = Draft4RequestValidator(param.get("schema", param), format_checker=FORMATS)

@@ -97,12 +97,28 @@ def _build(path: Path, data: dict[str, Any], clock: Clock) -> MemoryStore:
     for i, e in each("apiTokens"):
         known("apiTokens", i, "externalServiceId", e["externalServiceId"], store.service)
         expires = parse_instant(e["expiresAt"]) if e.get("expiresAt") else None
-        store.add_token(ApiToken(e["token"], e["externalServiceId"], dict(e["scopes"]), expires, e.get("revoked", False)))
+        store.add_token(
+            ApiToken(
+                e["token"],
+                e["externalServiceId"],
+                dict(e["scopes"]),
+                expires,
+                e.get("revoked", False),
+                e.get("description", ""),
+            )
+        )
     for i, e in each("users"):
         if e.get("createdByExternalServiceId"):
             known("users", i, "createdByExternalServiceId", e["createdByExternalServiceId"], store.service)
-        store.add_user(User(e["id"], e["email"].lower(), e.get("firstName", ""), e.get("lastName", ""),
-                            e.get("createdByExternalServiceId")))
+        store.add_user(
+            User(
+                e["id"],
+                e["email"].lower(),
+                e.get("firstName", ""),
+                e.get("lastName", ""),
+                e.get("createdByExternalServiceId"),
+            )
+        )
     for i, e in each("userRelations"):
         known("userRelations", i, "externalServiceId", e["externalServiceId"], store.service)
         known("userRelations", i, "userId", e["userId"], store.user)
@@ -110,8 +126,9 @@ def _build(path: Path, data: dict[str, Any], clock: Clock) -> MemoryStore:
     for i, e in each("organizationRelations"):
         known("organizationRelations", i, "externalServiceId", e["externalServiceId"], store.service)
         known("organizationRelations", i, "organizationId", e["organizationId"], store.organization)
-        store.add_organization_relation(OrganizationRelation(e["id"], e["externalServiceId"], e["organizationId"],
-                                                             e["externalOrganizationId"]))
+        store.add_organization_relation(
+            OrganizationRelation(e["id"], e["externalServiceId"], e["organizationId"], e["externalOrganizationId"])
+        )
 
     # Mutable data goes through the same rules as requests, so a world can never break an invariant.
     mappings, bookings = CourtMappings(store, clock), CourtBookings(store, clock)

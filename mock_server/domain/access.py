@@ -26,7 +26,9 @@ def require_scope(token: ApiToken, required: str) -> None:
     area, level = required.split(":")
     held = token.scopes.get(area, "none")
     if LEVELS[held] < LEVELS[level]:
-        raise RuleViolation("scope_permission_denied", f"this operation needs scope {required}; the token has {area}:{held}")
+        raise RuleViolation(
+            "scope_permission_denied", f"this operation needs scope {required}; the token has {area}:{held}"
+        )
 
 
 def require_own_service(token: ApiToken, path_service_id: str) -> None:
@@ -42,7 +44,9 @@ def accessible_court(store: Store, service_id: str, court_id: str) -> Court:
         raise RuleViolation("court_not_found", f"court {court_id} does not exist")
     facility = store.facility(court.facility_id)
     if facility is None or not store.has_organization_relation(service_id, facility.organization_id):
-        raise RuleViolation("organization_access_denied", f"the service has no relation with the organization of court {court_id}")
+        raise RuleViolation(
+            "organization_access_denied", f"the service has no relation with the organization of court {court_id}"
+        )
     return court
 
 
@@ -54,4 +58,6 @@ def require_user_access(store: Store, service_id: str, user_id: str) -> None:
     user = store.user(user_id)
     if user is not None and user.created_by_service_id == service_id:
         return
-    raise RuleViolation("user_access_denied", f"user {user_id} is not connected to the service (needs an ACCEPTED relation)")
+    raise RuleViolation(
+        "user_access_denied", f"user {user_id} is not connected to the service (needs an ACCEPTED relation)"
+    )

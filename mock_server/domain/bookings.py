@@ -19,7 +19,9 @@ def instant(value: str, where: list[Any]) -> datetime:
     try:
         return parse_instant(value)
     except InvalidInstant as exc:
-        raise RuleViolation("invalid_schema", "request validation failed", [{"path": where, "message": str(exc)}]) from None
+        raise RuleViolation(
+            "invalid_schema", "request validation failed", [{"path": where, "message": str(exc)}]
+        ) from None
 
 
 def read_participants(raw: list[Mapping[str, str]]) -> tuple[Participant, ...]:
@@ -34,7 +36,9 @@ def read_participants(raw: list[Mapping[str, str]]) -> tuple[Participant, ...]:
             )
         participants.append(Participant(user_id=user_id) if user_id else Participant(email=email.lower()))
     if len(set(participants)) != len(participants):
-        raise RuleViolation("duplicate_entries_provided", "participants repeat a userId or an e-mail (compared lowercased)")
+        raise RuleViolation(
+            "duplicate_entries_provided", "participants repeat a userId or an e-mail (compared lowercased)"
+        )
     return tuple(participants)
 
 
@@ -71,11 +75,31 @@ class CourtBookings:
                     return stored  # B3: idempotent repeat, nothing changes
                 raise RuleViolation("version_conflict", "same externalUpdatedAt as stored, but a different payload")
             updated_at = max(now, stored.updated_at + TICK)  # B5: always forward
-            booking = Booking(service_id, external_id, court.id, start, end, version, participants,
-                              stored.created_at, updated_at, stored.seq)
+            booking = Booking(
+                service_id,
+                external_id,
+                court.id,
+                start,
+                end,
+                version,
+                participants,
+                stored.created_at,
+                updated_at,
+                stored.seq,
+            )
         else:
-            booking = Booking(service_id, external_id, court.id, start, end, version, participants,
-                              now, now, self.store.next_booking_seq())
+            booking = Booking(
+                service_id,
+                external_id,
+                court.id,
+                start,
+                end,
+                version,
+                participants,
+                now,
+                now,
+                self.store.next_booking_seq(),
+            )
         # Overlap (B13, B14): half-open, any service, never with itself; the error reveals nothing.
         if self.store.find_overlap(court.id, start, end, exclude=key) is not None:
             raise RuleViolation("court_booking_overlap", "the court is already booked for part of this time")
@@ -87,7 +111,9 @@ class CourtBookings:
         key: BookingKey = (service_id, external_id)
         stored = self.store.booking_record(key)
         if isinstance(stored, Booking) and version < stored.external_updated_at:
-            raise RuleViolation("stale_write", "externalUpdatedAt is older than the stored one; the booking stays")  # B18
+            raise RuleViolation(
+                "stale_write", "externalUpdatedAt is older than the stored one; the booking stays"
+            )  # B18
         if isinstance(stored, Tombstone) and version <= stored.external_updated_at:
             return  # B19: a repeat; the tombstone keeps the newest delete
         self.store.put_tombstone(Tombstone(service_id, external_id, version))  # B17, B19, B21

@@ -19,12 +19,16 @@ class Courts:
         court = accessible_court(self.store, service_id, court_id)
         return court, self._facility(court), self.store.mapping(service_id, court.id)
 
-    def of_facility(self, service_id: str, facility_id: str) -> tuple[Facility, list[tuple[Court, CourtMapping | None]]]:
+    def of_facility(
+        self, service_id: str, facility_id: str
+    ) -> tuple[Facility, list[tuple[Court, CourtMapping | None]]]:
         facility = self.store.facility(facility_id)
         if facility is None:
             raise RuleViolation("facility_not_found", f"facility {facility_id} does not exist")
         if not self.store.has_organization_relation(service_id, facility.organization_id):
-            raise RuleViolation("organization_access_denied", "the service has no relation with the facility's organization")
+            raise RuleViolation(
+                "organization_access_denied", "the service has no relation with the facility's organization"
+            )
         courts = sorted(self.store.courts_of_facility(facility_id), key=lambda c: (c.name, c.id))
         return facility, [(court, self.store.mapping(service_id, court.id)) for court in courts]
 
@@ -61,7 +65,9 @@ class CourtMappings:
         external_court_id, name = body["externalCourtId"], body.get("externalCourtName")
         taken = self.store.mapping_by_external_id(service_id, external_court_id)
         if taken is not None and taken.court_id != court_id:
-            raise RuleViolation("external_court_id_already_in_use", f"externalCourtId {external_court_id!r} is mapped to another court")
+            raise RuleViolation(
+                "external_court_id_already_in_use", f"externalCourtId {external_court_id!r} is mapped to another court"
+            )
         stored = self.store.mapping(service_id, court_id)
         if stored is not None and (stored.external_court_id, stored.external_court_name) == (external_court_id, name):
             return stored  # an identical repeat changes nothing

@@ -42,6 +42,7 @@ class ApiToken:
     scopes: dict[str, Level]
     expires_at: datetime | None = None
     revoked: bool = False
+    description: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,11 +17,13 @@ class CourtBookingHandlers:
     async def getCourtBooking(self, user: str, externalServiceId: str, externalCourtBookingId: str) -> dict[str, Any]:
         return booking_json(self.bookings.get(user, externalCourtBookingId))
 
-    async def upsertCourtBooking(self, user: str, externalServiceId: str, externalCourtBookingId: str,
-                                 body: dict[str, Any]) -> dict[str, Any]:
+    async def upsertCourtBooking(
+        self, user: str, externalServiceId: str, externalCourtBookingId: str, body: dict[str, Any]
+    ) -> dict[str, Any]:
         return booking_json(self.bookings.upsert(user, externalCourtBookingId, body))
 
-    async def deleteCourtBooking(self, user: str, externalServiceId: str, externalCourtBookingId: str,
-                                 externalUpdatedAt: str) -> dict[str, Any]:
+    async def deleteCourtBooking(
+        self, user: str, externalServiceId: str, externalCourtBookingId: str, externalUpdatedAt: str
+    ) -> dict[str, Any]:
         self.bookings.delete(user, externalCourtBookingId, externalUpdatedAt)
         return {}

@@ -13,7 +13,9 @@ def court_json(court: Court, facility: Facility, mapping: CourtMapping | None) -
         "facilityId": facility.id,
         "facilityName": facility.name,
         "systemInstalled": court.system_installed,
-        "mapping": None if mapping is None else {
+        "mapping": None
+        if mapping is None
+        else {
             "externalCourtId": mapping.external_court_id,
             "externalCourtName": mapping.external_court_name,
             "updatedAt": format_instant(mapping.updated_at),

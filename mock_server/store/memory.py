@@ -105,6 +105,9 @@ class MemoryStore:
     def token(self, value: str) -> ApiToken | None:
         return self._tokens.get(value)
 
+    def tokens(self) -> Iterable[ApiToken]:
+        return self._tokens.values()
+
     def user(self, user_id: str) -> User | None:
         return self._users.get(user_id)
 

@@ -1,0 +1,59 @@
+"""The `bookingkit` command line."""
+
+import sys
+from pathlib import Path
+
+import click
+
+from .resources import DEFAULT_FIXTURES
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def main() -> None:
+    """bookingkit: stateful mock server and contract suite for partner booking APIs.
+
+    Exit codes: 0 success, 1 failure reported by the command, 2 bad usage, bad option or bad world file.
+    """
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535), help="TCP port.")
+@click.option(
+    "--fixtures",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=DEFAULT_FIXTURES,
+    show_default="fixtures/default.yaml",
+    help="World file to start with.",
+)
+@click.option(
+    "--log-level",
+    default="info",
+    show_default=True,
+    type=click.Choice(["critical", "error", "warning", "info", "debug"]),
+    help="Server log level.",
+)
+def mock(host: str, port: int, fixtures: Path, log_level: str) -> None:
+    """Serve the stateful mock of the Wingfield Partner API.
+
+    The state lives in this one process: run a single worker.
+    """
+    import uvicorn  # imported late, like the app: `--help` stays fast
+
+    from .app import create_app
+    from .world import WorldError
+
+    try:
+        app = create_app(fixtures)
+    except WorldError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    base = f"http://{host}:{port}/api/v1"
+    click.echo(f"bookingkit mock of the Wingfield Partner API, world {fixtures}")
+    click.echo(f"  base URL: {base}")
+    click.echo(f"  API docs: {base}/ui/")
+    click.echo("  tokens:")
+    for token in app.mock.store.tokens():
+        click.echo(f"    {token.value:<28} {token.description}")
+    sys.stdout.flush()
+    uvicorn.run(app, host=host, port=port, workers=1, log_level=log_level)

@@ -1,6 +1,7 @@
 """The `bookingkit` command line."""
 
 import sys
+import warnings
 from pathlib import Path
 
 import click
@@ -38,6 +39,7 @@ def mock(host: str, port: int, fixtures: Path, log_level: str) -> None:
 
     The state lives in this one process: run a single worker.
     """
+    warnings.filterwarnings("ignore", module="connexion")  # its imports' deprecation notes are not the user's concern
     import uvicorn  # imported late, like the app: `--help` stays fast
 
     from .app import create_app
@@ -57,3 +59,7 @@ def mock(host: str, port: int, fixtures: Path, log_level: str) -> None:
         click.echo(f"    {token.value:<28} {token.description}")
     sys.stdout.flush()
     uvicorn.run(app, host=host, port=port, workers=1, log_level=log_level)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,96 @@
+"""openapi.yaml is valid, every example validates against its schema, and every operation is complete."""
+
+from typing import Any
+
+import jsonschema
+import pytest
+from openapi_spec_validator import validate
+
+from contract_tests.spec import SPEC_PATH, load_spec
+
+SPEC = load_spec(SPEC_PATH)
+VERBS = ("get", "put", "post", "delete", "patch")
+OPERATIONS = [(path, method, op) for path, item in SPEC["paths"].items() for method, op in item.items() if method in VERBS]
+DOCUMENTED_IDS = {
+    "getCourtById", "listFacilityCourts", "listCourtMappings", "getCourtMapping", "upsertCourtMapping",
+    "deleteCourtMapping", "listCourtBookings", "getCourtBooking", "upsertCourtBooking", "deleteCourtBooking",
+}
+
+
+def deref(node: Any) -> Any:
+    while isinstance(node, dict) and "$ref" in node:
+        target: Any = SPEC
+        for part in node["$ref"].lstrip("#/").split("/"):
+            target = target[part]
+        node = target
+    return node
+
+
+def as_json_schema(schema: Any) -> Any:
+    """OpenAPI 3.0 schema to JSON Schema: inline refs, turn `nullable` into a null type, drop extensions."""
+    schema = deref(schema)
+    if isinstance(schema, list):
+        return [as_json_schema(s) for s in schema]
+    if not isinstance(schema, dict):
+        return schema
+    out = {k: as_json_schema(v) for k, v in schema.items() if not k.startswith("x-") and k not in ("nullable", "example")}
+    if schema.get("nullable"):
+        return {"anyOf": [out, {"type": "null"}]}
+    return out
+
+
+def examples() -> list[tuple[str, Any, Any]]:
+    found = []
+    for path, method, op in OPERATIONS:
+        where = f"{method.upper()} {path}"
+        for param in map(deref, op.get("parameters", [])):
+            if "example" in param:
+                found.append((f"{where} parameter {param['name']}", param["schema"], param["example"]))
+        for media in op.get("requestBody", {}).get("content", {}).values():
+            found.append((f"{where} request body", media["schema"], media["example"]))
+        for status, response in op["responses"].items():
+            for media in deref(response).get("content", {}).values():
+                if "example" in media:
+                    found.append((f"{where} {status}", media["schema"], media["example"]))
+    return found
+
+
+def test_spec_is_valid_openapi_3_0():
+    assert SPEC["openapi"].startswith("3.0.")
+    validate(SPEC)
+
+
+@pytest.mark.parametrize("where, schema, example", examples(), ids=[e[0] for e in examples()])
+def test_every_example_validates_against_its_schema(where, schema, example):
+    jsonschema.Draft4Validator(as_json_schema(schema), format_checker=jsonschema.FormatChecker()).validate(example)
+
+
+def test_operations_are_those_of_the_public_docs():
+    assert {op["operationId"] for _, _, op in OPERATIONS} == DOCUMENTED_IDS
+
+
+@pytest.mark.parametrize("path, method, op", OPERATIONS, ids=[op["operationId"] for _, _, op in OPERATIONS])
+def test_every_operation_is_complete(path, method, op):
+    assert op["tags"] and op["summary"] and op["description"]
+    assert op["security"] == [{"bearerAuth": []}]
+    assert op["x-required-scope"] == ("court-booking:read" if method == "get" else "court-booking:write")  # A3
+    ok = op["responses"]["200"]["content"]["application/json"]
+    assert "schema" in ok and "example" in ok
+    assert {"400", "401", "403"} <= set(op["responses"])
+    for status, response in op["responses"].items():
+        if int(status) >= 400:
+            kinds = deref(deref(response["content"]["application/json"]["schema"])["properties"]["error"])
+            documented = kinds["properties"]["type"]["enum"]
+            assert documented and all(f"`{kind}`" in response["description"] for kind in documented)
+
+
+def test_upsert_links_to_read_and_delete():
+    for path, operation_id, targets in [
+        ("/external-services/{externalServiceId}/court-bookings/by-external-id/{externalCourtBookingId}",
+         "upsertCourtBooking", {"getCourtBooking", "deleteCourtBooking"}),
+        ("/external-services/{externalServiceId}/courts/{courtId}/mapping",
+         "upsertCourtMapping", {"getCourtMapping", "deleteCourtMapping"}),
+    ]:
+        operation = SPEC["paths"][path]["put"]
+        assert operation["operationId"] == operation_id
+        assert {link["operationId"] for link in operation["responses"]["200"]["links"].values()} == targets

@@ -39,8 +39,14 @@ def world_file(directory: Path, courts: int) -> tuple[Path, list[str]]:
         "courts": [{"id": c, "facilityId": facility, "name": f"Court {i}"} for i, c in enumerate(court_ids)],
         "externalServices": [{"id": SERVICE, "name": "Bench"}],
         "apiTokens": [{"token": TOKEN, "externalServiceId": SERVICE, "scopes": {"court-booking": "write"}}],
-        "organizationRelations": [{"id": str(uuid.uuid4()), "externalServiceId": SERVICE, "organizationId": org,
-                                   "externalOrganizationId": "bench"}],
+        "organizationRelations": [
+            {
+                "id": str(uuid.uuid4()),
+                "externalServiceId": SERVICE,
+                "organizationId": org,
+                "externalOrganizationId": "bench",
+            }
+        ],
     }
     path = directory / "bench-world.yaml"
     path.write_text(yaml.safe_dump(world))
@@ -53,8 +59,13 @@ def iso(moment: datetime) -> str:
 
 def body(court: str, slot: int) -> dict:
     start = START + timedelta(hours=slot)
-    return {"courtId": court, "startDate": iso(start), "endDate": iso(start + timedelta(minutes=55)),
-            "externalUpdatedAt": "2034-01-01T00:00:00Z", "participants": [{"email": f"p{slot % 997}@example.com"}]}
+    return {
+        "courtId": court,
+        "startDate": iso(start),
+        "endDate": iso(start + timedelta(minutes=55)),
+        "externalUpdatedAt": "2034-01-01T00:00:00Z",
+        "participants": [{"email": f"p{slot % 997}@example.com"}],
+    }
 
 
 def fill(app, court_ids: list[str], bookings: int) -> None:
@@ -80,15 +91,19 @@ def measure(app, court_ids: list[str], repeat: int, tag: str) -> dict[str, list[
     bookings_url = f"{BASE}/external-services/{SERVICE}/court-bookings"
     results = {}
     with app.test_client() as client:
+
         def upsert(i: int) -> None:
             court = court_ids[i % len(court_ids)]
-            response = client.put(f"{bookings_url}/by-external-id/{tag}-{i}", json=body(court, 100_000 + i), headers=headers)
+            response = client.put(
+                f"{bookings_url}/by-external-id/{tag}-{i}", json=body(court, 100_000 + i), headers=headers
+            )
             assert response.status_code == 200, response.text
 
         def lister(params: dict):
             def call(i: int) -> None:
                 response = client.get(bookings_url, params=params, headers=headers)
                 assert response.status_code == 200, response.text
+
             return call
 
         timed(upsert, 50)  # warm-up

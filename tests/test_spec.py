@@ -10,10 +10,20 @@ from contract_tests.spec import SPEC_PATH, load_spec
 
 SPEC = load_spec(SPEC_PATH)
 VERBS = ("get", "put", "post", "delete", "patch")
-OPERATIONS = [(path, method, op) for path, item in SPEC["paths"].items() for method, op in item.items() if method in VERBS]
+OPERATIONS = [
+    (path, method, op) for path, item in SPEC["paths"].items() for method, op in item.items() if method in VERBS
+]
 DOCUMENTED_IDS = {
-    "getCourtById", "listFacilityCourts", "listCourtMappings", "getCourtMapping", "upsertCourtMapping",
-    "deleteCourtMapping", "listCourtBookings", "getCourtBooking", "upsertCourtBooking", "deleteCourtBooking",
+    "getCourtById",
+    "listFacilityCourts",
+    "listCourtMappings",
+    "getCourtMapping",
+    "upsertCourtMapping",
+    "deleteCourtMapping",
+    "listCourtBookings",
+    "getCourtBooking",
+    "upsertCourtBooking",
+    "deleteCourtBooking",
 }
 
 
@@ -33,7 +43,9 @@ def as_json_schema(schema: Any) -> Any:
         return [as_json_schema(s) for s in schema]
     if not isinstance(schema, dict):
         return schema
-    out = {k: as_json_schema(v) for k, v in schema.items() if not k.startswith("x-") and k not in ("nullable", "example")}
+    out = {
+        k: as_json_schema(v) for k, v in schema.items() if not k.startswith("x-") and k not in ("nullable", "example")
+    }
     if schema.get("nullable"):
         return {"anyOf": [out, {"type": "null"}]}
     return out
@@ -86,10 +98,16 @@ def test_every_operation_is_complete(path, method, op):
 
 def test_upsert_links_to_read_and_delete():
     for path, operation_id, targets in [
-        ("/external-services/{externalServiceId}/court-bookings/by-external-id/{externalCourtBookingId}",
-         "upsertCourtBooking", {"getCourtBooking", "deleteCourtBooking"}),
-        ("/external-services/{externalServiceId}/courts/{courtId}/mapping",
-         "upsertCourtMapping", {"getCourtMapping", "deleteCourtMapping"}),
+        (
+            "/external-services/{externalServiceId}/court-bookings/by-external-id/{externalCourtBookingId}",
+            "upsertCourtBooking",
+            {"getCourtBooking", "deleteCourtBooking"},
+        ),
+        (
+            "/external-services/{externalServiceId}/courts/{courtId}/mapping",
+            "upsertCourtMapping",
+            {"getCourtMapping", "deleteCourtMapping"},
+        ),
     ]:
         operation = SPEC["paths"][path]["put"]
         assert operation["operationId"] == operation_id

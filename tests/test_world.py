@@ -61,20 +61,31 @@ def test_default_world_has_every_relation_status():
     assert statuses == {"ACCEPTED", "PENDING", "REJECTED"}
 
 
-@pytest.mark.parametrize("change, expected", [
-    (lambda w: w["courts"][1].update(facilityId="00000000-0000-4000-8000-000000000000"),
-     "courts[1]: facilityId 00000000-0000-4000-8000-000000000000 is not defined"),
-    (lambda w: w["apiTokens"][0].update(scopes={"court-booking": "admin"}), "apiTokens[0].scopes.court-booking"),
-    (lambda w: w["courts"].append(dict(w["courts"][0])), "courts[4]: duplicate"),
-    (lambda w: w["users"][0].update(id="not-a-uuid"), "users[0].id"),
-    (lambda w: w.update(bogus=[]), "(top level): Additional properties"),
-    (lambda w: w["courtBookings"][1].update(courtId=w["courtBookings"][0]["courtId"]),
-     "courtBookings[1]: court_booking_overlap"),
-    (lambda w: w["courtBookings"][0].update(endDate=w["courtBookings"][0]["startDate"]),
-     "courtBookings[0]: invalid_time_range"),
-    (lambda w: w["courtMappings"][1].update(externalCourtId="RIV-1"),
-     "courtMappings[1]: external_court_id_already_in_use"),
-])
+@pytest.mark.parametrize(
+    "change, expected",
+    [
+        (
+            lambda w: w["courts"][1].update(facilityId="00000000-0000-4000-8000-000000000000"),
+            "courts[1]: facilityId 00000000-0000-4000-8000-000000000000 is not defined",
+        ),
+        (lambda w: w["apiTokens"][0].update(scopes={"court-booking": "admin"}), "apiTokens[0].scopes.court-booking"),
+        (lambda w: w["courts"].append(dict(w["courts"][0])), "courts[4]: duplicate"),
+        (lambda w: w["users"][0].update(id="not-a-uuid"), "users[0].id"),
+        (lambda w: w.update(bogus=[]), "(top level): Additional properties"),
+        (
+            lambda w: w["courtBookings"][1].update(courtId=w["courtBookings"][0]["courtId"]),
+            "courtBookings[1]: court_booking_overlap",
+        ),
+        (
+            lambda w: w["courtBookings"][0].update(endDate=w["courtBookings"][0]["startDate"]),
+            "courtBookings[0]: invalid_time_range",
+        ),
+        (
+            lambda w: w["courtMappings"][1].update(externalCourtId="RIV-1"),
+            "courtMappings[1]: external_court_id_already_in_use",
+        ),
+    ],
+)
 def test_bad_world_fails_naming_file_and_entry(tmp_path, change, expected):
     path = write_world(tmp_path, change)
     with pytest.raises(WorldError) as caught:
@@ -93,7 +104,11 @@ def test_unreadable_world_fails_clearly(tmp_path):
 
 def test_mock_command_refuses_a_bad_world_at_start(tmp_path):
     path = write_world(tmp_path, lambda w: w["courts"][0].update(facilityId="00000000-0000-4000-8000-000000000000"))
-    result = subprocess.run([sys.executable, "-m", "mock_server.cli", "mock", "--fixtures", str(path)],
-                            capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-m", "mock_server.cli", "mock", "--fixtures", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode == 2
     assert str(path) in result.stderr and "courts[0]" in result.stderr

@@ -3,7 +3,9 @@
 import re
 from datetime import UTC, datetime, timedelta, timezone
 
-_RFC3339 = re.compile(r"^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?([Zz]|[+-]\d{2}:\d{2})$")
+_RFC3339 = re.compile(  # ASCII digits only; used with fullmatch, since `$` would also accept a final newline
+    r"([0-9]{4})-([0-9]{2})-([0-9]{2})[Tt]([0-9]{2}):([0-9]{2}):([0-9]{2})(?:\.([0-9]+))?([Zz]|[+-][0-9]{2}:[0-9]{2})"
+)
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
@@ -13,7 +15,7 @@ class InvalidInstant(ValueError):
 
 def parse_instant(text: str) -> datetime:
     """Parse to UTC. Fractions beyond microseconds are truncated; all offsets of one instant compare equal."""
-    match = _RFC3339.match(text) if isinstance(text, str) else None
+    match = _RFC3339.fullmatch(text) if isinstance(text, str) else None
     if match is None:
         raise InvalidInstant(f"{text!r} is not an RFC 3339 date-time")
     year, month, day, hour, minute, second, fraction, offset = match.groups()
@@ -36,7 +38,7 @@ def parse_instant(text: str) -> datetime:
 def format_instant(moment: datetime) -> str:
     """UTC with `Z`; the fraction is written only when there is one, without trailing zeros."""
     moment = moment.astimezone(UTC)
-    text = moment.strftime("%Y-%m-%dT%H:%M:%S")
+    text = f"{moment.year:04d}-" + moment.strftime("%m-%dT%H:%M:%S")  # strftime's %Y does not pad years < 1000
     if moment.microsecond:
         text += "." + f"{moment.microsecond:06d}".rstrip("0")
     return text + "Z"

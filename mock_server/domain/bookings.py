@@ -1,7 +1,7 @@
 """Court bookings: upsert, delete, read and list, with rules B1-B28 (checked in the order of A4)."""
 
 from collections.abc import Mapping
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from ..clock import Clock
@@ -10,8 +10,6 @@ from ..timestamps import InvalidInstant, parse_instant
 from .access import accessible_court, require_user_access
 from .errors import RuleViolation
 from .models import Booking, BookingKey, BookingQuery, Participant, Tombstone
-
-TICK = timedelta(microseconds=1)
 
 
 def instant(value: str, where: list[Any]) -> datetime:
@@ -34,7 +32,7 @@ def read_participants(raw: list[Mapping[str, str]]) -> tuple[Participant, ...]:
                 "mutually_exclusive_fields_violation",
                 f"participants[{index}] must have exactly one of userId and email",
             )
-        participants.append(Participant(user_id=user_id) if user_id else Participant(email=email.lower()))
+        participants.append(Participant(user_id=user_id) if user_id is not None else Participant(email=email.lower()))
     if len(set(participants)) != len(participants):
         raise RuleViolation(
             "duplicate_entries_provided", "participants repeat a userId or an e-mail (compared lowercased)"
@@ -74,7 +72,7 @@ class CourtBookings:
                 if draft.same_payload(stored):
                     return stored  # B3: idempotent repeat, nothing changes
                 raise RuleViolation("version_conflict", "same externalUpdatedAt as stored, but a different payload")
-            updated_at = max(now, stored.updated_at + TICK)  # B5: always forward
+            updated_at = self.clock.now_after(stored.updated_at)  # B5: always forward
             booking = Booking(
                 service_id,
                 external_id,

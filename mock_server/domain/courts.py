@@ -73,7 +73,7 @@ class CourtMappings:
             return stored  # an identical repeat changes nothing
         now = self.clock.now()
         created_at = stored.created_at if stored else now
-        updated_at = max(now, stored.updated_at) if stored else now
+        updated_at = self.clock.now_after(stored.updated_at) if stored else now
         mapping = CourtMapping(service_id, court_id, external_court_id, name, created_at, updated_at)
         self.store.put_mapping(mapping)
         return mapping

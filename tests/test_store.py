@@ -1,0 +1,400 @@
+"""MemoryStore's indexes: the overlap bisection (B13, B14), the list order and filter paths (B23-B25), tombstones."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from mock_server.domain.models import Booking, BookingQuery, Participant, Tombstone
+from mock_server.store import MemoryStore
+
+S1, S2 = "service-1", "service-2"
+C1, C2, C3 = "court-1", "court-2", "court-3"
+BASE = datetime(2031, 5, 1, tzinfo=UTC)
+UPDATED = datetime(2030, 1, 1, tzinfo=UTC)
+ANA, BEN = Participant(user_id="ana"), Participant(user_id="ben")
+PAT, SAM = Participant(email="pat@example.com"), Participant(email="sam@example.com")
+
+
+def at(minutes: float) -> datetime:
+    return BASE + timedelta(minutes=minutes)
+
+
+def updated(seconds: float) -> datetime:
+    return UPDATED + timedelta(seconds=seconds)
+
+
+def put(
+    store: MemoryStore,
+    external_id: str,
+    start: float,
+    end: float,
+    *,
+    service: str = S1,
+    court: str = C1,
+    changed: float = 0,
+    participants: tuple[Participant, ...] = (PAT,),
+) -> Booking:
+    """Store a booking as the rules would: a new key takes the next seq, an existing one keeps its own."""
+    old = store.booking_record((service, external_id))
+    seq = old.seq if isinstance(old, Booking) else store.next_booking_seq()
+    booking = Booking(
+        service, external_id, court, at(start), at(end), UPDATED, participants, UPDATED, updated(changed), seq
+    )
+    store.put_booking(booking)
+    return booking
+
+
+def overlap(store: MemoryStore, start: float, end: float, court: str = C1, exclude: str = "-") -> str | None:
+    found = store.find_overlap(court, at(start), at(end), exclude=(S1, exclude))
+    return None if found is None else found.external_id
+
+
+def query(store: MemoryStore, service: str = S1, **fields) -> tuple[list[str], int]:
+    page, total = store.query_bookings(service, BookingQuery(**fields))
+    return [b.external_id for b in page], total
+
+
+# -- find_overlap ----------------------------------------------------------------------------------
+
+
+def test_find_overlap_on_an_empty_court():
+    store = MemoryStore()
+    assert overlap(store, 0, 60) is None
+    put(store, "a", 0, 60, court=C2)
+    assert overlap(store, 0, 60) is None
+
+
+@pytest.fixture
+def three() -> MemoryStore:
+    """C1 holds a [0, 60), b [60, 120) and c [180, 240) minutes after BASE."""
+    store = MemoryStore()
+    put(store, "c", 180, 240)
+    put(store, "a", 0, 60)
+    put(store, "b", 60, 120)
+    return store
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "expected"),
+    [
+        (-60, 0, None),  # touches a's start
+        (120, 180, None),  # touches b's end and c's start: the gap exactly
+        (240, 300, None),  # touches c's end
+        (-60, -30, None),
+        (300, 400, None),
+        (130, 170, None),  # inside the gap
+        (-60, 0.001, "a"),
+        (59.999, 60, "a"),
+        (0, 60, "a"),
+        (10, 20, "a"),
+        (30, 90, "b"),  # overlaps a and b; the latest-starting one is named
+        (119, 181, "c"),  # overlaps b and c
+        (-100, 1000, "c"),
+        (120, 180.001, "c"),
+        (119.999, 180, "b"),
+        (239.999, 241, "c"),
+    ],
+)
+def test_find_overlap_is_half_open(three, start, end, expected):
+    assert overlap(three, start, end) == expected
+
+
+@pytest.mark.parametrize(
+    ("exclude", "start", "end", "expected"),
+    [
+        ("a", 0, 60, None),  # a never overlaps itself
+        ("a", 0, 61, "b"),
+        ("a", -30, 30, None),
+        ("b", 30, 120, "a"),  # b is the last one starting before end: skipped, a is next
+        ("b", 60, 180, None),
+        ("b", 60, 181, "c"),
+        ("c", 120, 300, None),
+        ("c", 100, 300, "b"),
+        ("c", 50, 200, "b"),
+        ("x", 0, 60, "a"),  # excluding an unknown key changes nothing
+    ],
+)
+def test_find_overlap_excludes_the_booking_itself(three, exclude, start, end, expected):
+    assert overlap(three, start, end, exclude=exclude) == expected
+
+
+def test_find_overlap_exclude_is_the_whole_key_not_the_external_id(three):
+    found = three.find_overlap(C1, at(0), at(60), exclude=(S2, "a"))
+    assert found is not None and found.key == (S1, "a")
+
+
+def test_find_overlap_ignores_other_courts(three):
+    put(three, "elsewhere", 120, 180, court=C2)
+    put(three, "others", 120, 180, court=C3, service=S2)
+    assert overlap(three, 120, 180) is None
+    assert overlap(three, 120, 180, court=C2) == "elsewhere"
+    assert overlap(three, 0, 1000, court=C3) == "others"
+
+
+def test_find_overlap_sees_every_service_on_the_court(three):
+    put(three, "gap", 120, 180, service=S2)
+    assert overlap(three, 130, 140) == "gap"
+    assert three.find_overlap(C1, at(130), at(140), exclude=(S2, "gap")) is None
+
+
+def test_booking_moved_to_another_court_leaves_the_old_courts_index(three):
+    moved = put(three, "b", 60, 120, court=C2, changed=1)
+    assert overlap(three, 60, 120) is None
+    assert overlap(three, 60, 120, court=C2) == "b"
+    assert three.booking_record((S1, "b")) == moved
+
+
+def test_booking_moved_in_time_leaves_its_old_slot(three):
+    put(three, "b", 130, 170, changed=1)
+    assert overlap(three, 60, 120) is None
+    assert overlap(three, 100, 140) == "b"
+
+
+def test_tombstone_frees_the_court(three):
+    three.put_tombstone(Tombstone(S1, "b", UPDATED))
+    assert overlap(three, 60, 120) is None
+    assert overlap(three, 59, 121) == "a"
+    assert isinstance(three.booking_record((S1, "b")), Tombstone)
+
+
+# -- query_bookings --------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def listing() -> MemoryStore:
+    """Five bookings of S1 and one of S2, with updatedAt ties so that seq decides."""
+    store = MemoryStore()
+    put(store, "p", 0, 60, changed=10, participants=(ANA, PAT))
+    put(store, "q", 0, 60, court=C2, changed=20, participants=(BEN,))
+    put(store, "r", 60, 120, changed=10, participants=(ANA,))
+    put(store, "s", 60, 120, court=C2, changed=30, participants=(PAT, BEN))
+    put(store, "t", 120, 180, changed=10, participants=(SAM,))
+    put(store, "u", 120, 180, court=C2, changed=50, service=S2, participants=(ANA, PAT))
+    return store
+
+
+ALL_S1 = ["s", "q", "p", "r", "t"]  # updatedAt 30, 20, then the three at 10 by seq
+
+
+def test_query_unfiltered_order_and_paging(listing):
+    assert query(listing) == (ALL_S1, 5)
+    assert query(listing, offset=1, limit=2) == (ALL_S1[1:3], 5)
+    assert query(listing, offset=4, limit=100) == (ALL_S1[4:], 5)
+    assert query(listing, offset=5) == ([], 5)
+    assert query(listing, offset=50, limit=1) == ([], 5)
+    assert query(listing, service=S2) == (["u"], 1)
+    assert query(listing, service="nobody") == ([], 0)
+
+
+def test_query_order_follows_updates(listing):
+    put(listing, "t", 120, 180, changed=40, participants=(SAM,))  # t is now the newest, seq unchanged
+    assert query(listing)[0] == ["t", "s", "q", "p", "r"]
+    put(listing, "p", 0, 60, changed=10.5, participants=(ANA, PAT))
+    assert query(listing)[0] == ["t", "s", "q", "p", "r"]
+    put(listing, "r", 60, 120, changed=20, participants=(ANA,))  # ties q: q has the smaller seq
+    assert query(listing)[0] == ["t", "s", "q", "r", "p"]
+
+
+def test_query_by_external_id(listing):
+    assert query(listing, external_id="r") == (["r"], 1)
+    assert query(listing, external_id="u") == ([], 0)  # another service's
+    assert query(listing, external_id="nope") == ([], 0)
+    assert query(listing, external_id="r", court_id=C2) == ([], 0)  # the other filters still apply
+    assert query(listing, external_id="r", offset=1) == ([], 1)
+    listing.put_tombstone(Tombstone(S1, "r", UPDATED))
+    assert query(listing, external_id="r") == ([], 0)
+
+
+def test_query_by_participant_user(listing):
+    assert query(listing, participants=(ANA,)) == (["p", "r"], 2)
+    assert query(listing, participants=(BEN,)) == (["s", "q"], 2)
+    assert query(listing, participants=(Participant(user_id="nobody"),)) == ([], 0)
+    assert query(listing, service=S2, participants=(ANA,)) == (["u"], 1)
+
+
+def test_query_by_participant_email(listing):
+    assert query(listing, participants=(PAT,)) == (["s", "p"], 2)
+    assert query(listing, participants=(SAM,)) == (["t"], 1)
+    # A user id that equals an e-mail is another participant.
+    assert query(listing, participants=(Participant(user_id="pat@example.com"),)) == ([], 0)
+
+
+def test_query_by_user_and_email_together(listing):
+    assert query(listing, participants=(ANA, PAT)) == (["p"], 1)
+    assert query(listing, participants=(PAT, ANA)) == (["p"], 1)
+    assert query(listing, participants=(BEN, PAT)) == (["s"], 1)
+    assert query(listing, participants=(SAM, ANA)) == ([], 0)
+    assert query(listing, participants=(PAT,), court_id=C1) == (["p"], 1)
+
+
+def test_query_by_court(listing):
+    assert query(listing, court_id=C1) == (["p", "r", "t"], 3)
+    assert query(listing, court_id=C2) == (["s", "q"], 2)  # u is S2's
+    assert query(listing, court_id=C3) == ([], 0)
+    assert query(listing, court_id=C1, offset=1, limit=1) == (["r"], 3)
+
+
+def test_query_by_overlap_range(listing):
+    assert query(listing, overlaps_from=at(60)) == (["s", "r", "t"], 3)
+    assert query(listing, overlaps_to=at(60)) == (["q", "p"], 2)
+    assert query(listing, overlaps_from=at(59), overlaps_to=at(61)) == (["s", "q", "p", "r"], 4)
+    assert query(listing, overlaps_from=at(60), overlaps_to=at(60)) == ([], 0)
+    assert query(listing, overlaps_from=at(180)) == ([], 0)
+
+
+def test_query_by_updated_range_is_inclusive(listing):
+    assert query(listing, updated_from=updated(20)) == (["s", "q"], 2)
+    assert query(listing, updated_from=updated(20) + timedelta(microseconds=1)) == (["s"], 1)
+    assert query(listing, updated_to=updated(20)) == (["q", "p", "r", "t"], 4)
+    assert query(listing, updated_to=updated(10)) == (["p", "r", "t"], 3)
+    assert query(listing, updated_to=updated(10) - timedelta(microseconds=1)) == ([], 0)
+    assert query(listing, updated_from=updated(10), updated_to=updated(10)) == (["p", "r", "t"], 3)
+    assert query(listing, updated_from=updated(10), updated_to=updated(20), offset=1, limit=2) == (["p", "r"], 4)
+    assert query(listing, updated_from=updated(11), updated_to=updated(19)) == ([], 0)
+    assert query(listing, updated_from=updated(31)) == ([], 0)
+    assert query(listing, updated_from=updated(10), overlaps_from=at(60)) == (["s", "r", "t"], 3)
+    assert query(listing, service=S2, updated_from=updated(0)) == (["u"], 1)
+    assert query(listing, service="nobody", updated_from=updated(0)) == ([], 0)
+
+
+def test_query_by_updated_range_sees_updates(listing):
+    put(listing, "t", 120, 180, changed=25, participants=(SAM,))
+    assert query(listing, updated_from=updated(20), updated_to=updated(30)) == (["s", "t", "q"], 3)
+    assert query(listing, updated_to=updated(10)) == (["p", "r"], 2)
+
+
+def test_tombstone_removes_booking_from_every_index(listing):
+    listing.put_tombstone(Tombstone(S1, "p", UPDATED))
+    assert query(listing) == (["s", "q", "r", "t"], 4)
+    assert query(listing, external_id="p") == ([], 0)
+    assert query(listing, participants=(ANA,)) == (["r"], 1)
+    assert query(listing, participants=(PAT,)) == (["s"], 1)
+    assert query(listing, participants=(ANA, PAT)) == ([], 0)
+    assert query(listing, court_id=C1) == (["r", "t"], 2)
+    assert query(listing, updated_to=updated(10)) == (["r", "t"], 2)
+    assert query(listing, overlaps_to=at(60)) == (["q"], 1)
+    assert overlap(listing, 0, 60) is None
+    # S2's booking with the same participants is untouched.
+    assert query(listing, service=S2, participants=(ANA, PAT)) == (["u"], 1)
+
+
+def test_tombstone_of_a_missing_booking_and_recreation(listing):
+    listing.put_tombstone(Tombstone(S1, "never", UPDATED))
+    assert query(listing) == (ALL_S1, 5)
+    listing.put_tombstone(Tombstone(S1, "t", UPDATED))
+    again = put(listing, "t", 120, 180, changed=5, participants=(BEN,))
+    assert again.seq == 7  # a new booking after the tombstone gets a new internal id
+    assert query(listing, participants=(SAM,)) == ([], 0)
+    assert query(listing, participants=(BEN,)) == (["s", "q", "t"], 3)
+    assert query(listing)[0] == ["s", "q", "p", "r", "t"]
+
+
+def test_updated_participants_leave_the_participant_index(listing):
+    put(listing, "p", 0, 60, changed=10, participants=(BEN,))
+    assert query(listing, participants=(ANA,)) == (["r"], 1)
+    assert query(listing, participants=(PAT,)) == (["s"], 1)
+    assert query(listing, participants=(BEN,)) == (["s", "q", "p"], 3)
+
+
+def test_updatedAt_index_uses_exact_microseconds():
+    store = MemoryStore()
+    late = datetime(2031, 1, 1, tzinfo=UTC)  # floats of epoch seconds cannot tell these apart
+    for n, name in enumerate(["a", "b", "c"]):
+        b = Booking(S1, name, C1, at(n), at(n + 0.5), UPDATED, (PAT,), UPDATED, late + timedelta(microseconds=n), n + 1)
+        store.put_booking(b)
+    assert query(store) == (["c", "b", "a"], 3)
+    assert query(store, updated_from=late + timedelta(microseconds=1), updated_to=late + timedelta(microseconds=1)) == (
+        ["b"],
+        1,
+    )
+
+
+# -- a randomized comparison with a brute-force scan -----------------------------------------------
+
+SERVICES = [S1, S2]
+COURTS = [C1, C2, C3]
+PEOPLE = [ANA, BEN, PAT, SAM]
+EXTERNAL_IDS = ["e0", "e1", "e2", "e3", "e4", "e5"]
+
+put_op = st.tuples(
+    st.just("put"),
+    st.sampled_from(SERVICES),
+    st.sampled_from(EXTERNAL_IDS),
+    st.sampled_from(COURTS),
+    st.integers(0, 40),  # start minute
+    st.integers(1, 12),  # duration
+    st.integers(0, 6),  # updatedAt second: many ties
+    st.lists(st.sampled_from(PEOPLE), min_size=1, max_size=3, unique=True),
+)
+delete_op = st.tuples(st.just("delete"), st.sampled_from(SERVICES), st.sampled_from(EXTERNAL_IDS))
+optional_minute = st.none() | st.integers(-5, 60)
+optional_second = st.none() | st.integers(-1, 8)
+queries = st.builds(
+    BookingQuery,
+    offset=st.integers(0, 6),
+    limit=st.integers(1, 6),
+    court_id=st.none() | st.sampled_from(COURTS),
+    external_id=st.none() | st.sampled_from(EXTERNAL_IDS),
+    participants=st.lists(st.sampled_from(PEOPLE), max_size=2, unique=True).map(tuple),
+    overlaps_from=optional_minute.map(lambda m: None if m is None else at(m)),
+    overlaps_to=optional_minute.map(lambda m: None if m is None else at(m)),
+    updated_from=optional_second.map(lambda s: None if s is None else updated(s)),
+    updated_to=optional_second.map(lambda s: None if s is None else updated(s)),
+)
+
+
+def brute_overlaps(active: dict, court: str, start: datetime, end: datetime, exclude) -> set:
+    return {k for k, b in active.items() if b.court_id == court and k != exclude and b.start < end and start < b.end}
+
+
+@settings(max_examples=60, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    operations=st.lists(put_op | delete_op, max_size=40),
+    probes=st.lists(st.tuples(st.sampled_from(COURTS), st.integers(-5, 55), st.integers(1, 15)), max_size=10),
+    lists=st.lists(st.tuples(st.sampled_from(SERVICES), queries), min_size=1, max_size=10),
+)
+def test_indexes_agree_with_a_brute_force_scan(operations, probes, lists):
+    store = MemoryStore()
+    active: dict[tuple[str, str], Booking] = {}
+    for op in operations:
+        if op[0] == "delete":
+            _, service, external_id = op
+            store.put_tombstone(Tombstone(service, external_id, UPDATED))
+            active.pop((service, external_id), None)
+            continue
+        _, service, external_id, court, start, duration, changed, people = op
+        key = (service, external_id)
+        begin, end = at(start), at(start + duration)
+        expected = brute_overlaps(active, court, begin, end, key)
+        found = store.find_overlap(court, begin, end, exclude=key)
+        assert (found is None) == (not expected)
+        if found is not None:
+            assert found.key in expected
+            continue  # the rules refuse it; the store keeps its invariant
+        seq = active[key].seq if key in active else store.next_booking_seq()
+        booking = Booking(
+            service, external_id, court, begin, end, UPDATED, tuple(people), UPDATED, updated(changed), seq
+        )
+        store.put_booking(booking)
+        active[key] = booking
+
+    for court, start, duration in probes:
+        begin, end = at(start), at(start + duration)
+        for exclude in [("-", "-"), *active]:
+            expected = brute_overlaps(active, court, begin, end, exclude)
+            found = store.find_overlap(court, begin, end, exclude=exclude)
+            assert (found is None) == (not expected)
+            assert found is None or found.key in expected
+
+    for service, q in lists:
+        matching = sorted(
+            (b for b in active.values() if b.service_id == service and q.matches(b)),
+            key=lambda b: (-b.updated_at.timestamp(), b.seq),
+        )
+        page, total = store.query_bookings(service, q)
+        assert total == len(matching)
+        assert page == matching[q.offset : q.offset + q.limit]

@@ -20,7 +20,7 @@ def load_spec(path: Path = SPEC_PATH) -> dict[str, Any]:
     return yaml.safe_load(path.read_text(encoding="utf-8"))
 
 
-def _deref(spec: dict[str, Any], node: Any) -> Any:
+def deref(spec: dict[str, Any], node: Any) -> Any:
     while isinstance(node, dict) and "$ref" in node:
         target: Any = spec
         for part in node["$ref"].lstrip("#/").split("/"):
@@ -49,8 +49,8 @@ def operations(path: Path = SPEC_PATH) -> tuple[Operation, ...]:
             errors = {}
             for status, response in operation["responses"].items():
                 if int(status) >= 400:
-                    schema = _deref(spec, _deref(spec, response)["content"]["application/json"]["schema"])
-                    kind = _deref(spec, _deref(spec, schema["properties"]["error"])["properties"]["type"])
+                    schema = deref(spec, deref(spec, response)["content"]["application/json"]["schema"])
+                    kind = deref(spec, deref(spec, schema["properties"]["error"])["properties"]["type"])
                     errors[int(status)] = frozenset(kind.get("enum", []))
             found.append(Operation(operation["operationId"], method.upper(), pattern, errors))
     return tuple(found)

@@ -7,6 +7,7 @@ import pytest
 from openapi_spec_validator import validate
 
 from contract_tests.spec import SPEC_PATH, load_spec
+from contract_tests.spec import deref as spec_deref
 
 SPEC = load_spec(SPEC_PATH)
 VERBS = ("get", "put", "post", "delete", "patch")
@@ -28,12 +29,7 @@ DOCUMENTED_IDS = {
 
 
 def deref(node: Any) -> Any:
-    while isinstance(node, dict) and "$ref" in node:
-        target: Any = SPEC
-        for part in node["$ref"].lstrip("#/").split("/"):
-            target = target[part]
-        node = target
-    return node
+    return spec_deref(SPEC, node)
 
 
 def as_json_schema(schema: Any) -> Any:

@@ -1,6 +1,7 @@
 """Court bookings: upsert, delete, read and list, with rules B1-B28 (checked in the order of A4)."""
 
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -72,32 +73,12 @@ class CourtBookings:
                 if draft.same_payload(stored):
                     return stored  # B3: idempotent repeat, nothing changes
                 raise RuleViolation("version_conflict", "same externalUpdatedAt as stored, but a different payload")
-            updated_at = self.clock.now_after(stored.updated_at)  # B5: always forward
-            booking = Booking(
-                service_id,
-                external_id,
-                court.id,
-                start,
-                end,
-                version,
-                participants,
-                stored.created_at,
-                updated_at,
-                stored.seq,
+            # B5: replaced; createdAt and the internal id stay, updatedAt always moves forward.
+            booking = replace(
+                draft, created_at=stored.created_at, updated_at=self.clock.now_after(stored.updated_at), seq=stored.seq
             )
         else:
-            booking = Booking(
-                service_id,
-                external_id,
-                court.id,
-                start,
-                end,
-                version,
-                participants,
-                now,
-                now,
-                self.store.next_booking_seq(),
-            )
+            booking = replace(draft, seq=self.store.next_booking_seq())
         # Overlap (B13, B14): half-open, any service, never with itself; the error reveals nothing.
         if self.store.find_overlap(court.id, start, end, exclude=key) is not None:
             raise RuleViolation("court_booking_overlap", "the court is already booked for part of this time")

@@ -1,0 +1,49 @@
+"""Fixtures of the scenario tests: clients for the target's tokens, each test in its own corner."""
+
+from collections.abc import Iterator
+
+import pytest
+
+from .profile import Profile, WingfieldTarget
+from .wingfield import Scenario, Wingfield
+
+
+@pytest.fixture(scope="session")
+def wingfield_target(target_profile: Profile) -> WingfieldTarget:
+    if target_profile.wingfield is None:
+        pytest.skip(f"{target_profile.path} has no 'wingfield' section")
+    return target_profile.wingfield
+
+
+@pytest.fixture
+def scenario() -> Scenario:
+    return Scenario()
+
+
+@pytest.fixture
+def api(wingfield_target: WingfieldTarget, scenario: Scenario) -> Iterator[Wingfield]:
+    """The write token's client; whatever the test created through any client is deleted afterwards."""
+    client = Wingfield(wingfield_target, scenario, wingfield_target.tokens["write"])
+    yield client
+    client.cleanup()
+    client.close()
+
+
+def optional(target: WingfieldTarget, group: str, key: str) -> str:
+    """A profile value a test needs; without it the test is skipped, saying which key to add."""
+    value = {"tokens": target.tokens, "users": target.users}.get(group, {}).get(key)
+    if group == "courts":
+        value = {"not_granted": target.not_granted_court, "scratch": target.scratch_court}.get(key)
+    if group == "service":
+        value = target.other_external_service_id
+    if not value:
+        pytest.skip(f"the target profile has no wingfield.{group}.{key}")
+    return value
+
+
+@pytest.fixture
+def other(api: Wingfield, wingfield_target: WingfieldTarget) -> Wingfield:
+    """Another external service's client (profile: tokens.other_service, other_external_service_id)."""
+    token = optional(wingfield_target, "tokens", "other_service")
+    service = optional(wingfield_target, "service", "other_external_service_id")
+    return api.as_(token, service)

@@ -1,0 +1,79 @@
+"""Target profiles: what the suite needs to know about an implementation, read from a YAML file."""
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+BUNDLED_MOCK_PROFILE = Path(__file__).resolve().parent / "targets" / "mock.yaml"
+
+
+class ProfileError(Exception):
+    """A profile that cannot be used; the message names the file and the key."""
+
+
+@dataclass(frozen=True)
+class WingfieldTarget:
+    base_url: str
+    external_service_id: str
+    tokens: dict[str, str]
+    granted_courts: tuple[str, str]
+    other_external_service_id: str | None = None
+    not_granted_court: str | None = None
+    scratch_court: str | None = None
+    users: dict[str, str] = field(default_factory=dict)
+
+    def token(self, name: str) -> str | None:
+        return self.tokens.get(name)
+
+
+@dataclass(frozen=True)
+class Profile:
+    path: Path
+    wingfield: WingfieldTarget | None
+    onlive: dict[str, Any] | None
+    raw: dict[str, Any]
+
+
+def load_profile(path: Path, base_url: str | None = None) -> Profile:
+    """`base_url` replaces the profile's (the bundled mock runs on a free port)."""
+    path = Path(path)
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except OSError as exc:
+        raise ProfileError(f"{path}: cannot read the target profile ({exc.strerror})") from None
+    except yaml.YAMLError as exc:
+        raise ProfileError(f"{path}: not valid YAML ({exc})") from None
+    if not isinstance(raw, dict) or not ({"wingfield", "onlive"} & raw.keys()):
+        raise ProfileError(f"{path}: a target profile needs a 'wingfield' or an 'onlive' section")
+    wingfield = _wingfield(path, raw["wingfield"], base_url) if raw.get("wingfield") is not None else None
+    return Profile(path, wingfield, raw.get("onlive"), raw)
+
+
+def _wingfield(path: Path, section: Any, base_url: str | None) -> WingfieldTarget:
+    def need(condition: bool, key: str, what: str) -> None:
+        if not condition:
+            raise ProfileError(f"{path}: wingfield.{key}: {what}")
+
+    need(isinstance(section, dict), "", "must be a mapping")
+    url = base_url or section.get("base_url")
+    need(isinstance(url, str) and url.startswith(("http://", "https://")), "base_url", "an http(s) URL is required")
+    need(isinstance(section.get("external_service_id"), str), "external_service_id", "required")
+    tokens = section.get("tokens") or {}
+    need(isinstance(tokens, dict) and isinstance(tokens.get("write"), str), "tokens.write", "a write token is required")
+    courts = section.get("courts") or {}
+    granted = courts.get("granted")
+    need(isinstance(granted, list) and len(granted) >= 2, "courts.granted", "at least two court ids are required")
+    users = section.get("users") or {}
+    need(isinstance(users, dict), "users", "must be a mapping")
+    return WingfieldTarget(
+        base_url=url.rstrip("/"),
+        external_service_id=section["external_service_id"],
+        tokens={k: v for k, v in tokens.items() if isinstance(v, str)},
+        granted_courts=(granted[0], granted[1]),
+        other_external_service_id=section.get("other_external_service_id"),
+        not_granted_court=courts.get("not_granted"),
+        scratch_court=courts.get("scratch"),
+        users={k: v for k, v in users.items() if isinstance(v, str)},
+    )

@@ -1,14 +1,28 @@
-"""schemathesis checks of the contract beyond the schema (loaded by schemathesis.toml `hooks`)."""
+"""schemathesis hooks of the contract (loaded by schemathesis.toml `hooks`, so `st run` uses them too).
 
+Checks: every error is the documented envelope with a type its operation lists (A5); the run's own token is
+never refused. Confinement (active only when the contract suite sets BOOKINGKIT_CONFINE_PREFIX): generated
+writes use booking ids with the run's prefix and the profile's scratch court, and created bookings are logged
+so the suite can delete them; this is what lets schemathesis run against a shared environment.
+"""
+
+import json
+import os
 from urllib.parse import urlparse
 
 import schemathesis
 
 from .spec import error_contract_problems, load_spec
 
+BOOKING_ID = "externalCourtBookingId"
+MAPPING_WRITES = ("upsertCourtMapping", "deleteCourtMapping")
+MAX_ID_LENGTH = 255
+
 
 def _relative(path: str) -> str:
     base = urlparse(load_spec()["servers"][0]["url"]).path.rstrip("/")
+    if "/api/v1/" in path:
+        return "/" + path.split("/api/v1/", 1)[1]
     return path[len(base) :] if base and path.startswith(base + "/") else path
 
 
@@ -22,9 +36,8 @@ def error_envelope(ctx, response, case) -> bool | None:
         body = response.json()
     except ValueError:
         body = response.text
-    problems = error_contract_problems(
-        case.method, _relative(urlparse(response.request.url).path), response.status_code, content_type, body
-    )
+    path = _relative(urlparse(response.request.url).path)
+    problems = error_contract_problems(case.method, path, response.status_code, content_type, body)
     assert not problems, "; ".join(problems)
     return None
 
@@ -43,3 +56,29 @@ def token_accepted(ctx, response, case) -> bool | None:
     if sent and supplied:
         raise AssertionError(f"the run's token was refused: {response.text[:200]}")
     return None
+
+
+def _operation_id(case) -> str | None:
+    return case.operation.definition.raw.get("operationId")
+
+
+@schemathesis.hook
+def before_call(context, case, kwargs) -> None:
+    prefix = os.environ.get("BOOKINGKIT_CONFINE_PREFIX")
+    if not prefix or case.meta is None or not case.meta.generation.mode.is_positive:
+        return  # negative data is refused before it can change anything
+    params = case.path_parameters or {}
+    if BOOKING_ID in params and not str(params[BOOKING_ID]).startswith(prefix):
+        params[BOOKING_ID] = (prefix + str(params[BOOKING_ID]))[:MAX_ID_LENGTH]
+    scratch = os.environ.get("BOOKINGKIT_SCRATCH_COURT")
+    if scratch and _operation_id(case) in MAPPING_WRITES:
+        params["courtId"] = scratch
+
+
+@schemathesis.hook
+def after_call(context, case, response) -> None:
+    log = os.environ.get("BOOKINGKIT_CREATED_LOG")
+    if log and _operation_id(case) == "upsertCourtBooking" and response.status_code == 200:
+        body = response.json()
+        with open(log, "a", encoding="utf-8") as handle:
+            handle.write(json.dumps([body["externalServiceId"], body["externalCourtBookingId"]]) + "\n")

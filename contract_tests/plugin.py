@@ -48,8 +48,8 @@ class VerdictBook:
         self.rules: dict[str, tuple[str, str]] = {}  # nodeid -> (rule id, kind)
         self.outcomes: dict[str, list[tuple[str, str]]] = defaultdict(list)
 
-    def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
-        for item in items:
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        for item in session.items:  # after deselection: only what runs has a verdict
             module = getattr(item, "module", None)
             if module is None or module.__name__.split(".")[0] != SUITE_PACKAGE:
                 continue

@@ -20,6 +20,7 @@ run: $(STAMP)
 test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/bookingkit test -p no:cacheprovider
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/court_bookings.py

@@ -23,6 +23,7 @@ from .profile import BUNDLED_MOCK_PROFILE, Profile, ProfileError, load_profile
 
 RULE_ID = re.compile(r"^test_([ABO]\d+)_")
 KINDS = ("documented", "decision")
+PROFILE = pytest.StashKey[Profile]()
 SUITE_PACKAGE = "contract_tests"
 
 
@@ -38,6 +39,11 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "decision: bookingkit's answer where the docs are silent (decisions.md)")
     config.addinivalue_line("markers", "schemathesis: property-based and stateful testing generated from the spec")
     config.pluginmanager.register(VerdictBook(config), "bookingkit-verdicts")
+    if path := config.getoption("--target", None):
+        try:  # a bad profile stops the run before anything is collected, naming the file and key
+            config.stash[PROFILE] = load_profile(Path(path))
+        except ProfileError as exc:
+            raise pytest.UsageError(f"bookingkit: {exc}") from None
 
 
 class VerdictBook:
@@ -131,12 +137,8 @@ def _rule_order(rule: str) -> tuple[str, int]:
 @pytest.fixture(scope="session")
 def target_profile(request: pytest.FixtureRequest) -> Iterator[Profile]:
     """The profile given by `--target`, or the bundled mock's, started on a free port for this session."""
-    path = request.config.getoption("--target")
-    if path:
-        try:
-            yield load_profile(Path(path))
-        except ProfileError as exc:
-            pytest.exit(f"bookingkit: {exc}", returncode=4)
+    if PROFILE in request.config.stash:
+        yield request.config.stash[PROFILE]
         return
     with bundled_mock() as base_url:
         yield load_profile(BUNDLED_MOCK_PROFILE, base_url=base_url)

@@ -61,5 +61,25 @@ def mock(host: str, port: int, fixtures: Path, log_level: str) -> None:
     uvicorn.run(app, host=host, port=port, workers=1, log_level=log_level)
 
 
+@main.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
+@click.option(
+    "--target",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Target profile (YAML). Without it, the bundled mock is started on a free port and tested.",
+)
+@click.pass_context
+def test(ctx: click.Context, target: Path | None) -> None:
+    """Run the contract suite against an implementation: `bookingkit test --target FILE [pytest options]`.
+
+    Any pytest option passes through, e.g. `-m documented` (only what the public docs promise), `-k B17`,
+    `--junitxml report.xml`, `--summary-json verdicts.json`, `--summary-md verdicts.md`.
+    Exit code: pytest's (0 all passed, 1 a test failed, 2 interrupted, 4 usage error, 5 nothing collected).
+    """
+    import pytest
+
+    args = ["--pyargs", "contract_tests", *(["--target", str(target)] if target else []), *ctx.args]
+    sys.exit(pytest.main(args))
+
+
 if __name__ == "__main__":
     main()

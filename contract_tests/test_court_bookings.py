@@ -336,13 +336,13 @@ def test_B25_list_filters_match_exactly(api, scenario):
     api.upsert(scenario.id("f1"), participants=[scenario.guest("solo")])
     api.upsert(scenario.id("f2"), courtId=two, participants=[{"email": guest["email"].upper()}])
     api.upsert(scenario.id("f3"), startDate=scenario.at(2), endDate=scenario.at(3), participants=[guest])
-    window = {"from": scenario.at(-1), "to": scenario.at(4)}
+    window = {"from": scenario.at(-1), "to": scenario.at(6)}
     assert sorted(api.own_ids(**window, courtId=one)) == [scenario.id("f1"), scenario.id("f3")]
     assert api.own_ids(externalCourtBookingId=scenario.id("f2")) == [scenario.id("f2")]
     assert sorted(api.own_ids(participantEmail=guest["email"])) == [scenario.id("f2"), scenario.id("f3")]
     user = api.target.users.get("related")
     if user:
-        api.upsert(scenario.id("f4"), startDate=scenario.at(3), endDate=scenario.at(4), participants=[{"userId": user}])
+        api.upsert(scenario.id("f4"), startDate=scenario.at(4), endDate=scenario.at(5), participants=[{"userId": user}])
         assert api.own_ids(participantUserId=user, **window) == [scenario.id("f4")]
 
 

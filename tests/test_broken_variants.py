@@ -1,0 +1,127 @@
+"""The contract suite can fail: against each broken variant of the mock, the broken rule's tests fail,
+and only that rule's (and a few declared related rules') tests.
+
+Each variant runs in its own process; the scenario tests run against it over HTTP like against any target.
+"""
+
+import json
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+import yaml
+
+from contract_tests.profile import BUNDLED_MOCK_PROFILE
+
+from .broken_variants import VARIANTS
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@contextmanager
+def serving(name: str, port: int, log: Path) -> Iterator[None]:
+    """The variant in its own process, until the block ends."""
+    with log.open("w") as handle:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "tests.broken_variants", name, str(port)],
+            cwd=ROOT,
+            stdout=handle,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            deadline = time.monotonic() + 60
+            while True:
+                if process.poll() is not None:
+                    raise AssertionError(f"variant {name} did not start:\n{log.read_text()}")
+                try:
+                    httpx.get(f"http://127.0.0.1:{port}/api/v1/openapi.json", timeout=1)
+                    break
+                except httpx.HTTPError:
+                    if time.monotonic() > deadline:
+                        raise AssertionError(f"variant {name} did not answer within 60 s") from None
+                    time.sleep(0.1)
+            yield
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+@dataclass(frozen=True)
+class Outcome:
+    returncode: int
+    failed_rules: frozenset[str]
+    output: str
+
+
+def run_suite_against(name: str, folder: Path) -> Outcome:
+    port = free_port()
+    profile = yaml.safe_load(BUNDLED_MOCK_PROFILE.read_text())
+    profile["wingfield"]["base_url"] = f"http://127.0.0.1:{port}/api/v1"
+    folder.mkdir()
+    target = folder / "target.yaml"
+    target.write_text(yaml.safe_dump(profile))
+    summary = folder / "verdicts.json"
+    with serving(name, port, folder / "mock.log"):
+        run = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "pytest",
+                "--pyargs",
+                "contract_tests",
+                "--target",
+                str(target),
+                "-q",
+                "-p",
+                "no:cacheprovider",
+                "-m",
+                "not schemathesis",
+                "--summary-json",
+                str(summary),
+            ],
+            cwd=folder,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+    rules = json.loads(summary.read_text())["rules"] if summary.exists() else {}
+    failed = frozenset(rule for rule, entry in rules.items() if entry["verdict"] == "failed")
+    return Outcome(run.returncode, failed, run.stdout[-4000:] + run.stderr[-2000:])
+
+
+@pytest.fixture(scope="module")
+def outcomes(tmp_path_factory) -> dict[str, Outcome]:
+    """Every variant, three at a time: each is a mock and a suite process waiting on each other."""
+    root = tmp_path_factory.mktemp("variants")
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        futures = {name: pool.submit(run_suite_against, name, root / name) for name in VARIANTS}
+        return {name: future.result() for name, future in futures.items()}
+
+
+@pytest.mark.parametrize("name", sorted(VARIANTS))
+def test_contract_suite_catches_broken_variant(outcomes, name):
+    variant, outcome = VARIANTS[name], outcomes[name]
+    assert outcome.returncode == 1, outcome.output
+    assert variant.breaks <= outcome.failed_rules, (
+        f"expected {sorted(variant.breaks)} to fail, failed: {sorted(outcome.failed_rules)}\n{outcome.output}"
+    )
+    unexpected = outcome.failed_rules - variant.breaks - variant.may_also_break
+    assert not unexpected, f"{name} also broke {sorted(unexpected)}:\n{outcome.output}"

@@ -1,5 +1,10 @@
 """schemathesis hooks of the contract (loaded by schemathesis.toml `hooks`, so `st run` uses them too).
 
+Signing: schemathesis puts SIGN_ME in the `Authorization` of ONLIVE.SITE operations (schemathesis.toml
+`[auth.openapi.onliveSignature]`, or `OnliveSignatureAuth`), except where it tests auth on purpose; those
+requests are then signed over the exact bytes sent, with ONLIVE_ACCESS_KEY_ID and ONLIVE_SECRET_ACCESS_KEY
+(or what `sign_onlive_with` was given). A 401 to a request so signed fails the run.
+
 Checks: every error is the documented envelope with a type its operation lists (A5); the run's own token is
 never refused. Confinement (active only when the contract suite sets BOOKINGKIT_CONFINE_PREFIX): generated
 writes use booking ids with the run's prefix and the profile's scratch court, and created bookings are logged
@@ -10,7 +15,10 @@ import json
 import os
 from urllib.parse import urlparse
 
+import requests
 import schemathesis
+
+from bookingkit import signing
 
 from .spec import error_contract_problems, load_spec
 
@@ -42,15 +50,62 @@ def error_envelope(ctx, response, case) -> bool | None:
     return None
 
 
+SIGN_ME = "ONLIVESITE sign-me"
+
+
+class OnliveSignatureAuth:
+    """schemathesis auth provider for in-process runs (`schema.auth()`): marks a request for signing."""
+
+    def get(self, case, ctx) -> str:
+        return SIGN_ME
+
+    def set(self, case, data, ctx) -> None:
+        case.headers = {**(case.headers or {}), "Authorization": data}
+
+
+class OnliveSigner(requests.auth.AuthBase):
+    """Signs the prepared request, so the signature covers exactly the path, query and body sent."""
+
+    signed: set[str] = set()  # the Authorization values this process produced
+
+    def __init__(self, access_key_id: str, secret: str) -> None:
+        self.access_key_id, self.secret = access_key_id, secret
+
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        body = request.body or b""
+        body = body.encode("utf-8") if isinstance(body, str) else body
+        headers = signing.sign(request.method or "GET", request.url or "", body, self.access_key_id, self.secret)
+        request.headers.update(headers.as_dict())
+        OnliveSigner.signed.add(headers.authorization)
+        return request
+
+
+_onlive_credentials: list[tuple[str, str]] = []
+
+
+def sign_onlive_with(access_key_id: str, secret: str) -> None:
+    """In-process runs: sign ONLIVE.SITE operations with these credentials from now on."""
+    _onlive_credentials[:] = [(access_key_id, secret)]
+
+
+def _onlive_signer() -> OnliveSigner | None:
+    if _onlive_credentials:
+        return OnliveSigner(*_onlive_credentials[0])
+    key, secret = os.environ.get("ONLIVE_ACCESS_KEY_ID"), os.environ.get("ONLIVE_SECRET_ACCESS_KEY")
+    return OnliveSigner(key, secret) if key and secret else None
+
+
 @schemathesis.check
 def token_accepted(ctx, response, case) -> bool | None:
-    """A wrong test token must not give a green run: a 401 to a request carrying the run's own token fails.
-
-    Requests whose credentials schemathesis generated on purpose (auth probes) are left alone.
+    """A wrong test token must not give a green run: a 401 to a request carrying the run's own token, or the
+    suite's own ONLIVE signature, fails. Requests whose credentials schemathesis generated on purpose (auth
+    probes) are left alone.
     """
     if response.status_code != 401:
         return None
     sent = response.request.headers.get("Authorization")
+    if sent in OnliveSigner.signed:
+        raise AssertionError(f"the run's own signature was refused: {response.text[:300]}")
     configured = {k.lower(): v for k, v in (ctx.internals.headers or {}).items()}.get("authorization")
     supplied = sent == configured if configured else bool(getattr(case, "_has_explicit_auth", False))
     if sent and supplied:
@@ -64,6 +119,8 @@ def _operation_id(case) -> str | None:
 
 @schemathesis.hook
 def before_call(context, case, kwargs) -> None:
+    if (case.headers or {}).get("Authorization") == SIGN_ME and (signer := _onlive_signer()) is not None:
+        kwargs["auth"] = signer
     prefix = os.environ.get("BOOKINGKIT_CONFINE_PREFIX")
     if not prefix or case.meta is None or not case.meta.generation.mode.is_positive:
         return  # negative data is refused before it can change anything

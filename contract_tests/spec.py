@@ -34,7 +34,9 @@ class Operation:
     operation_id: str
     method: str
     pattern: re.Pattern[str]
-    errors: dict[int, frozenset[str]]  # status -> documented error types
+    api: str  # "wingfield" (error types) or "onlive" (status and message)
+    errors: dict[int, frozenset[str]]  # wingfield: status -> documented error types
+    messages: dict[int, str]  # onlive: status -> the documented message (from the response's example)
 
 
 @cache
@@ -46,13 +48,19 @@ def operations(path: Path = SPEC_PATH) -> tuple[Operation, ...]:
         for method, operation in item.items():
             if method not in VERBS:
                 continue
-            errors = {}
+            errors, messages = {}, {}
+            api = "onlive" if any("onliveSignature" in r for r in operation.get("security", [])) else "wingfield"
             for status, response in operation["responses"].items():
-                if int(status) >= 400:
-                    schema = deref(spec, deref(spec, response)["content"]["application/json"]["schema"])
+                if int(status) < 400:
+                    continue
+                media = deref(spec, response)["content"]["application/json"]
+                schema = deref(spec, media["schema"])
+                if api == "onlive":
+                    messages[int(status)] = media.get("example", {}).get("message", "")
+                else:
                     kind = deref(spec, deref(spec, schema["properties"]["error"])["properties"]["type"])
                     errors[int(status)] = frozenset(kind.get("enum", []))
-            found.append(Operation(operation["operationId"], method.upper(), pattern, errors))
+            found.append(Operation(operation["operationId"], method.upper(), pattern, api, errors, messages))
     return tuple(found)
 
 
@@ -61,11 +69,17 @@ def operation_for(method: str, path: str) -> Operation | None:
     return next((op for op in operations() if op.method == method.upper() and op.pattern.match(path)), None)
 
 
+ONLIVE_PREFIXES = ("/services", "/booking-services", "/appointments", "/calendars")
+
+
 def error_contract_problems(method: str, path: str, status: int, content_type: str, body: Any) -> list[str]:
-    """What is wrong with an error response, against the envelope (A5) and the operation's documented types."""
+    """What is wrong with an error response, against its API's envelope (A5, O5) and what its operation documents."""
     problems = []
     if not content_type.startswith("application/json"):
         problems.append(f"Content-Type is {content_type!r}, not application/json")
+    operation = operation_for(method, path)
+    if (operation.api if operation else ("onlive" if path.startswith(ONLIVE_PREFIXES) else "wingfield")) == "onlive":
+        return problems + _onlive_problems(operation, status, body)
     error = body.get("error") if isinstance(body, dict) else None
     if (
         not isinstance(error, dict)
@@ -84,11 +98,34 @@ def error_contract_problems(method: str, path: str, status: int, content_type: s
             )
         ):
             problems.append(f"invalid_schema without a list of {{path, message}} issues: {issues!r}")
-    operation = operation_for(method, path)
     if operation is not None:
         documented = operation.errors.get(status)
         if documented is None:
             problems.append(f"{operation.operation_id} documents no {status} response")
         elif error["type"] not in documented:
             problems.append(f"{operation.operation_id} {status} documents {sorted(documented)}, got {error['type']!r}")
+    return problems
+
+
+def _onlive_problems(operation: Operation | None, status: int, body: Any) -> list[str]:
+    """O5: `{statusCode, message}` plus `errors: [{field, message}]` on validation errors."""
+    if not isinstance(body, dict) or body.get("statusCode") != status or not isinstance(body.get("message"), str):
+        return [f"body is not {{'statusCode': {status}, 'message': ...}}: {str(body)[:200]}"]
+    problems = []
+    errors = body.get("errors")
+    if status == 400 and not (
+        isinstance(errors, list)
+        and errors
+        and all(
+            isinstance(e, dict) and isinstance(e.get("field"), str) and isinstance(e.get("message"), str)
+            for e in errors
+        )
+    ):
+        problems.append(f"a 400 without a list of {{field, message}} errors: {errors!r}")
+    if operation is not None:
+        documented = operation.messages.get(status)
+        if documented is None:
+            problems.append(f"{operation.operation_id} documents no {status} response")
+        elif status != 400 and body["message"] != documented:
+            problems.append(f"{operation.operation_id} {status} documents {documented!r}, got {body['message']!r}")
     return problems

@@ -81,5 +81,58 @@ def test(ctx: click.Context, target: Path | None) -> None:
     sys.exit(pytest.main(args))
 
 
+@main.command()
+@click.argument("method", type=click.Choice(["GET", "POST", "PUT", "PATCH", "DELETE"], case_sensitive=False))
+@click.argument("url")
+@click.option("--data", "-d", default="", help="The body exactly as it will be sent (`@file` reads a file).")
+@click.option(
+    "--access-key-id",
+    envvar="ONLIVE_ACCESS_KEY_ID",
+    required=True,
+    show_envvar=True,
+    help="Access Key ID (default world: ONLIVEDEMOACCESSKEY).",
+)
+@click.option(
+    "--secret-access-key",
+    envvar="ONLIVE_SECRET_ACCESS_KEY",
+    required=True,
+    show_envvar=True,
+    help="Secret Access Key (default world: demo-secret-access-key).",
+)
+@click.option("--curl", "as_curl", is_flag=True, help="Print a ready curl command instead of the two headers.")
+@click.option("--show-canonical", is_flag=True, help="Also print the canonical request that was signed.")
+def sign(
+    method: str, url: str, data: str, access_key_id: str, secret_access_key: str, as_curl: bool, show_canonical: bool
+) -> None:
+    """Sign an ONLIVE.SITE request: print `x-onlive-site-date` and `Authorization` for METHOD and URL.
+
+    URL is the full URL as it will be sent (path and query are signed exactly as written). Signatures are
+    valid for 15 minutes. Example:
+
+        bookingkit sign DELETE http://127.0.0.1:8000/api/v1/booking-services/2721d636-0a2b-41e1-9de2-14ebcb5e3ea9
+    """
+    import shlex
+
+    from bookingkit.signing import sign as sign_request
+
+    if not url.startswith(("http://", "https://")):
+        raise click.BadParameter("give the full URL, e.g. http://127.0.0.1:8000/api/v1/services", param_hint="URL")
+    if data.startswith("@"):
+        data = Path(data[1:]).read_text(encoding="utf-8")
+    signed = sign_request(method.upper(), url, data.encode("utf-8"), access_key_id, secret_access_key)
+    if show_canonical:
+        click.echo("# canonical request:\n" + "\n".join(f"#   {line}" for line in signed.canonical_request.split("\n")))
+    if not as_curl:
+        for name, value in signed.as_dict().items():
+            click.echo(f"{name}: {value}")
+        return
+    parts = ["curl", "-sS", "-X", method.upper(), url, "-H", "Content-Type: application/json"]
+    for name, value in signed.as_dict().items():
+        parts += ["-H", f"{name}: {value}"]
+    if data:
+        parts += ["--data-binary", data]
+    click.echo(" ".join(shlex.quote(part) for part in parts))
+
+
 if __name__ == "__main__":
     main()

@@ -8,6 +8,7 @@ from typing import Any
 import yaml
 
 VERBS = ("get", "put", "post", "delete", "patch")
+ONLIVE_SCHEME = "onliveSignature"
 
 
 def load_spec(path: Path) -> dict[str, Any]:
@@ -33,6 +34,9 @@ class SpecIndex:
     errors_of: dict[str, dict[int, list[str]]]
     scopes: dict[str, str]
     allowed_methods: list[tuple[re.Pattern[str], str]]
+    api_of: dict[str, str]  # operationId -> "wingfield" | "onlive" (by its security scheme)
+    api_of_path: list[tuple[re.Pattern[str], str]]
+    invalid_messages: dict[str, dict[str, str]]  # operationId -> path parameter -> its `x-invalid-message`
 
     @classmethod
     def build(cls, spec: dict[str, Any]) -> "SpecIndex":
@@ -41,6 +45,9 @@ class SpecIndex:
         errors_of: dict[str, dict[int, list[str]]] = {}
         scopes: dict[str, str] = {}
         allowed: list[tuple[re.Pattern[str], str]] = []
+        api_of: dict[str, str] = {}
+        api_of_path: list[tuple[re.Pattern[str], str]] = []
+        invalid_messages: dict[str, dict[str, str]] = {}
         for path, item in spec["paths"].items():
             pattern = re.compile("^" + re.sub(r"\\\{[^}]*\\\}", "[^/]+", re.escape(base + path)) + "$")
             allowed.append((pattern, ", ".join(sorted(m.upper() for m in item if m in VERBS))))
@@ -49,6 +56,13 @@ class SpecIndex:
                     continue
                 op_id = operation["operationId"]
                 scopes[op_id] = operation.get("x-required-scope", "")
+                schemes = {name for requirement in operation.get("security", []) for name in requirement}
+                api_of[op_id] = "onlive" if ONLIVE_SCHEME in schemes else "wingfield"
+                api_of_path.append((pattern, api_of[op_id]))
+                parameters = [_resolve(spec, p) for p in operation.get("parameters", [])]
+                invalid_messages[op_id] = {
+                    p["name"]: p["x-invalid-message"] for p in parameters if "x-invalid-message" in p
+                }
                 errors_of[op_id] = {}
                 for status, response in operation["responses"].items():
                     if int(status) < 400:
@@ -57,7 +71,10 @@ class SpecIndex:
                     errors_of[op_id][int(status)] = types
                     for kind in types:
                         status_of.setdefault(kind, int(status))
-        return cls(base, status_of, errors_of, scopes, allowed)
+        return cls(base, status_of, errors_of, scopes, allowed, api_of, api_of_path, invalid_messages)
+
+    def api_for_path(self, path: str) -> str:
+        return next((api for pattern, api in self.api_of_path if pattern.match(path)), "wingfield")
 
     def addresses_operation(self, raw_path: str) -> bool:
         """Whether a still percent-encoded path names an operation (starlette cannot route some decoded ones)."""

@@ -47,3 +47,9 @@ def format_instant(moment: datetime) -> str:
 def to_micros(moment: datetime) -> int:
     """Exact integer key for ordering (floats lose microseconds at today's epoch values)."""
     return (moment - EPOCH) // timedelta(microseconds=1)
+
+
+def format_instant_ms(moment: datetime) -> str:
+    """UTC with milliseconds and `Z`, as ONLIVE.SITE writes it: `2025-03-09T19:32:03.735Z`."""
+    moment = moment.astimezone(UTC)
+    return f"{moment.year:04d}-" + moment.strftime("%m-%dT%H:%M:%S") + f".{moment.microsecond // 1000:03d}Z"

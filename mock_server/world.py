@@ -1,6 +1,7 @@
 """Loading a world file (fixtures/*.yaml) into a store, refusing a bad one with the file and entry named."""
 
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -21,8 +22,12 @@ from .domain.models import (
     User,
     UserRelation,
 )
-from .resources import WORLD_SCHEMA
-from .store import MemoryStore
+from .domain.onlive.appointments import Appointments
+from .domain.onlive.models import AccessKey, Calendar
+from .domain.onlive.services import BookingServices
+from .resources import SPEC_PATH, WORLD_SCHEMA
+from .spec import load_spec
+from .store import MemoryStore, OnliveMemoryStore
 from .timestamps import parse_instant
 
 
@@ -30,8 +35,14 @@ class WorldError(Exception):
     """A world file that cannot be loaded; the message names the file and the entry."""
 
 
-def load_world(path: Path, clock: Clock) -> MemoryStore:
-    """Read, validate against world.schema.yaml, check references, and replay bookings through the rules."""
+@dataclass(frozen=True)
+class World:
+    wingfield: MemoryStore
+    onlive: OnliveMemoryStore
+
+
+def load_world(path: Path, clock: Clock, spec: dict[str, Any] | None = None) -> World:
+    """Read, validate against world.schema.yaml, check references, and replay mutable data through the rules."""
     path = Path(path)
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
@@ -41,7 +52,8 @@ def load_world(path: Path, clock: Clock) -> MemoryStore:
         raise WorldError(f"{path}: not valid YAML ({exc})") from None
     data = data or {}
     _check_schema(path, data)
-    return _build(path, data, clock)
+    onlive = _build_onlive(path, data.get("onlive") or {}, clock, spec or load_spec(SPEC_PATH))
+    return World(_build(path, data, clock), onlive)
 
 
 def _check_schema(path: Path, data: Any) -> None:
@@ -143,4 +155,67 @@ def _build(path: Path, data: dict[str, Any], clock: Clock) -> MemoryStore:
             except RuleViolation as exc:
                 detail = "; ".join(f"{'.'.join(map(str, x['path']))}: {x['message']}" for x in exc.issues or [])
                 raise fail(section, i, f"{exc.kind}: {exc.message}" + (f" ({detail})" if detail else "")) from None
+    return store
+
+
+def _build_onlive(path: Path, data: dict[str, Any], clock: Clock, spec: dict[str, Any]) -> OnliveMemoryStore:
+    store = OnliveMemoryStore()
+    organizations = {e["id"] for e in data.get("organizations") or []}
+
+    def fail(section: str, index: int, message: str) -> WorldError:
+        return WorldError(f"{path}: onlive.{section}[{index}]: {message}")
+
+    def entries(section: str) -> Iterable[tuple[int, dict[str, Any]]]:
+        seen: set[str] = set()
+        for index, entry in enumerate(data.get(section) or []):
+            key = entry.get("id", entry.get("accessKeyId"))
+            if key in seen:
+                raise fail(section, index, f"duplicate {key!r}")
+            seen.add(key)
+            if entry["organizationId"] not in organizations:
+                raise fail(section, index, f"organizationId {entry['organizationId']} is not defined in the file")
+            yield index, entry
+
+    def body_of(section: str, index: int, entry: dict[str, Any], schema_name: str, drop: tuple[str, ...]) -> dict:
+        body = {k: v for k, v in entry.items() if k not in ("id", "organizationId", *drop)}
+        validator = jsonschema.Draft4Validator(
+            {"$ref": f"#/components/schemas/{schema_name}", **spec}, format_checker=jsonschema.FormatChecker()
+        )
+        for error in validator.iter_errors(body):
+            raise fail(section, index, f"{_entry(error.absolute_path)}: {error.message}")
+        return body
+
+    for _, e in entries("accessKeys"):
+        store.add_access_key(AccessKey(e["accessKeyId"], e["secretAccessKey"], e["organizationId"]))
+    now = clock.now()
+    for _, e in entries("calendars"):
+        fields = {
+            "tags": [],
+            "extraFields": {},
+            "name": None,
+            "email": None,
+            "userGroupId": None,
+            **{k: v for k, v in e.items() if k not in ("id", "organizationId")},
+        }
+        store.put_calendar(Calendar(e["id"], e["organizationId"], fields, now, now))
+
+    def create_service(entry: dict[str, Any], body: dict[str, Any]) -> Any:
+        return BookingServices(store, clock, lambda: entry["id"]).create(entry["organizationId"], body)
+
+    def create_appointment(entry: dict[str, Any], body: dict[str, Any]) -> Any:
+        appointments = Appointments(store, clock, lambda: entry["id"])
+        created = appointments.create(entry["organizationId"], body)
+        if entry.get("state"):
+            appointments.update(entry["organizationId"], created.id, {"state": entry["state"]})
+
+    for section, schema_name, drop, create in (
+        ("services", "ServiceCreate", (), create_service),
+        ("appointments", "AppointmentCreate", ("state",), create_appointment),
+    ):
+        for i, e in entries(section):
+            try:
+                create(e, body_of(section, i, e, schema_name, drop))
+            except RuleViolation as exc:
+                detail = "; ".join(f"{'.'.join(map(str, x['path']))}: {x['message']}" for x in exc.issues or [])
+                raise fail(section, i, f"{exc.message}" + (f" ({detail})" if detail else "")) from None
     return store

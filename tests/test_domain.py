@@ -69,7 +69,7 @@ def clock() -> FakeClock:
 
 @pytest.fixture
 def store(clock: FakeClock) -> MemoryStore:
-    return load_world(DEFAULT_FIXTURES, clock)
+    return load_world(DEFAULT_FIXTURES, clock).wingfield
 
 
 @pytest.fixture

@@ -1,4 +1,5 @@
-"""schemathesis over every operation of openapi.yaml, in-process, with a valid token: all phases, then stateful.
+"""schemathesis over every operation of openapi.yaml, in-process, with a valid token (Wingfield) and signed
+requests (ONLIVE.SITE): all phases, then stateful.
 
 The checks are schemathesis' defaults plus contract_tests.checks (envelope and documented error types, no 401
 with a token), configured by schemathesis.toml like `st run`.
@@ -7,16 +8,23 @@ with a token), configured by schemathesis.toml like `st run`.
 import hypothesis
 import schemathesis
 
-import contract_tests.checks  # noqa: F401  (registers the custom checks)
+from contract_tests.checks import OnliveSignatureAuth, sign_onlive_with
+from contract_tests.profile import BUNDLED_MOCK_PROFILE, load_profile
 from mock_server.app import create_app
 
 from .conftest import TOKENS
 
+ONLIVE = load_profile(BUNDLED_MOCK_PROFILE).onlive
+sign_onlive_with(ONLIVE["access_key_id"], ONLIVE["secret_access_key"])  # ONLIVE.SITE operations are signed
 app = create_app(validate_responses=True)
 schema = schemathesis.openapi.from_asgi("/api/v1/openapi.json", app)
 
 
-@schema.auth()
+WINGFIELD_TAGS = ["courts", "court-mappings", "court-bookings"]
+schema.auth().apply_to(tag=["booking-services", "appointments", "calendars"])(OnliveSignatureAuth)
+
+
+@schema.auth().apply_to(tag=WINGFIELD_TAGS)
 class WriteToken:
     def get(self, case, ctx):
         return TOKENS["write"]

@@ -14,6 +14,19 @@ VERBS = ("get", "put", "post", "delete", "patch")
 OPERATIONS = [
     (path, method, op) for path, item in SPEC["paths"].items() for method, op in item.items() if method in VERBS
 ]
+ONLIVE_IDS = {
+    "createService",
+    "listServices",
+    "getService",
+    "updateService",
+    "deleteBookingService",
+    "createAppointment",
+    "listAppointments",
+    "getAppointment",
+    "updateAppointment",
+    "listCalendars",
+    "getCalendar",
+}
 DOCUMENTED_IDS = {
     "getCourtById",
     "listFacilityCourts",
@@ -74,17 +87,29 @@ def test_every_example_validates_against_its_schema(where, schema, example):
 
 
 def test_operations_are_those_of_the_public_docs():
-    assert {op["operationId"] for _, _, op in OPERATIONS} == DOCUMENTED_IDS
+    assert {op["operationId"] for _, _, op in OPERATIONS} == DOCUMENTED_IDS | ONLIVE_IDS
 
 
-@pytest.mark.parametrize("path, method, op", OPERATIONS, ids=[op["operationId"] for _, _, op in OPERATIONS])
-def test_every_operation_is_complete(path, method, op):
+WINGFIELD_OPERATIONS = [o for o in OPERATIONS if o[2]["operationId"] in DOCUMENTED_IDS]
+ONLIVE_OPERATIONS = [o for o in OPERATIONS if o[2]["operationId"] in ONLIVE_IDS]
+
+
+def assert_common(op):
     assert op["tags"] and op["summary"] and op["description"]
+    success = [status for status in op["responses"] if status.startswith("2")]
+    assert len(success) == 1
+    ok = op["responses"][success[0]]["content"]["application/json"]
+    assert "schema" in ok and "example" in ok
+
+
+@pytest.mark.parametrize(
+    "path, method, op", WINGFIELD_OPERATIONS, ids=[o[2]["operationId"] for o in WINGFIELD_OPERATIONS]
+)
+def test_every_wingfield_operation_is_complete(path, method, op):
+    assert_common(op)
     assert op["security"] == [{"bearerAuth": []}]
     assert op["x-required-scope"] == ("court-booking:read" if method == "get" else "court-booking:write")  # A3
-    ok = op["responses"]["200"]["content"]["application/json"]
-    assert "schema" in ok and "example" in ok
-    assert {"400", "401", "403"} <= set(op["responses"])
+    assert "200" in op["responses"] and {"400", "401", "403"} <= set(op["responses"])
     for status, response in op["responses"].items():
         if int(status) >= 400:
             kinds = deref(deref(response["content"]["application/json"]["schema"])["properties"]["error"])
@@ -92,7 +117,32 @@ def test_every_operation_is_complete(path, method, op):
             assert documented and all(f"`{kind}`" in response["description"] for kind in documented)
 
 
-def test_upsert_links_to_read_and_delete():
+@pytest.mark.parametrize("path, method, op", ONLIVE_OPERATIONS, ids=[o[2]["operationId"] for o in ONLIVE_OPERATIONS])
+def test_every_onlive_operation_is_complete(path, method, op):
+    assert_common(op)
+    assert op["security"] == [{"onliveSignature": []}]
+    assert {"400", "401"} <= set(op["responses"])
+    for status, response in op["responses"].items():
+        if int(status) >= 400:
+            media = response["content"]["application/json"]
+            assert media["schema"] == {"$ref": "#/components/schemas/OnliveError"}  # one error schema per API (O5)
+            assert media["example"]["statusCode"] == int(status) and media["example"]["message"]
+    if any(p.get("in") == "path" for p in map(deref, op["parameters"])):
+        assert "404" in op["responses"] or op["operationId"] == "listServices"
+
+
+def test_onlive_documented_messages():
+    delete = SPEC["paths"]["/booking-services/{id}"]["delete"]["responses"]
+    assert delete["403"]["content"]["application/json"]["example"]["message"] == (
+        "Cannot delete service with active appointments"
+    )
+    assert delete["404"]["content"]["application/json"]["example"]["message"] == "Service not found"
+    assert delete["401"]["content"]["application/json"]["example"]["message"] == (
+        "Invalid or missing authorization credentials"
+    )
+
+
+def test_creates_and_upserts_link_to_read_and_delete():
     for path, operation_id, targets in [
         (
             "/external-services/{externalServiceId}/court-bookings/by-external-id/{externalCourtBookingId}",

@@ -25,12 +25,12 @@ def write_world(tmp_path: Path, change) -> Path:
 
 
 def test_default_world_loads():
-    store = load_world(DEFAULT_FIXTURES, Clock())
+    store = load_world(DEFAULT_FIXTURES, Clock()).wingfield
     assert store.court(PROFILE["courts"]["granted"][0]) is not None
 
 
 def test_target_profile_agrees_with_default_world():
-    store = load_world(DEFAULT_FIXTURES, Clock())
+    store = load_world(DEFAULT_FIXTURES, Clock()).wingfield
     now = Clock().now()
     service, other = PROFILE["external_service_id"], PROFILE["other_external_service_id"]
     tokens = {name: store.token(value) for name, value in PROFILE["tokens"].items()}

@@ -6,8 +6,11 @@ from typing import Any
 class RuleViolation(Exception):
     """`kind` is the API's `error.type`; the HTTP layer maps it to a status from the spec."""
 
-    def __init__(self, kind: str, message: str, issues: list[dict[str, Any]] | None = None) -> None:
+    def __init__(
+        self, kind: str, message: str, issues: list[dict[str, Any]] | None = None, extra: dict[str, Any] | None = None
+    ) -> None:
         super().__init__(message)
         self.kind = kind
         self.message = message
         self.issues = issues
+        self.extra = extra  # further fields of the error body, e.g. ONLIVE's canonicalRequest

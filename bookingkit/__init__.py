@@ -1,0 +1,1 @@
+"""Protocol code shared by the mock, the contract suite and the command line."""

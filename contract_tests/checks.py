@@ -13,6 +13,7 @@ so the suite can delete them; this is what lets schemathesis run against a share
 
 import json
 import os
+import uuid
 from urllib.parse import urlparse
 
 import requests
@@ -25,6 +26,10 @@ from .spec import error_contract_problems, load_spec
 BOOKING_ID = "externalCourtBookingId"
 MAPPING_WRITES = ("upsertCourtMapping", "deleteCourtMapping")
 MAX_ID_LENGTH = 255
+# ONLIVE.SITE writes on an existing resource: confined to the resources this run created.
+OWN_RESOURCE_WRITES = {"updateService": "id", "deleteBookingService": "id", "updateAppointment": "appointmentId"}
+CREATES = {"createService": "service", "createAppointment": "appointment"}
+_created_here: set[str] = set()
 
 
 def _relative(path: str) -> str:
@@ -130,12 +135,23 @@ def before_call(context, case, kwargs) -> None:
     scratch = os.environ.get("BOOKINGKIT_SCRATCH_COURT")
     if scratch and _operation_id(case) in MAPPING_WRITES:
         params["courtId"] = scratch
+    if (name := OWN_RESOURCE_WRITES.get(_operation_id(case))) and params.get(name) not in _created_here:
+        params[name] = str(uuid.uuid4())  # someone else's resource, or none: a fresh id is a harmless 404
 
 
 @schemathesis.hook
 def after_call(context, case, response) -> None:
     log = os.environ.get("BOOKINGKIT_CREATED_LOG")
-    if log and _operation_id(case) == "upsertCourtBooking" and response.status_code == 200:
+    if not log or response.status_code not in (200, 201):
+        return
+    operation = _operation_id(case)
+    if operation == "upsertCourtBooking":
         body = response.json()
-        with open(log, "a", encoding="utf-8") as handle:
-            handle.write(json.dumps([body["externalServiceId"], body["externalCourtBookingId"]]) + "\n")
+        entry = ["booking", body["externalServiceId"], body["externalCourtBookingId"]]
+    elif operation in CREATES:
+        entry = [CREATES[operation], response.json()["id"]]
+        _created_here.add(entry[1])
+    else:
+        return
+    with open(log, "a", encoding="utf-8") as handle:
+        handle.write(json.dumps(entry) + "\n")

@@ -4,7 +4,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from .profile import Profile, WingfieldTarget
+from .onlive import Onlive
+from .profile import OnliveTarget, Profile, WingfieldTarget
 from .wingfield import Scenario, Wingfield
 
 
@@ -47,3 +48,18 @@ def other(api: Wingfield, wingfield_target: WingfieldTarget) -> Wingfield:
     token = optional(wingfield_target, "tokens", "other_service")
     service = optional(wingfield_target, "service", "other_external_service_id")
     return api.as_(token, service)
+
+
+@pytest.fixture(scope="session")
+def onlive_target(target_profile: Profile) -> OnliveTarget:
+    if target_profile.onlive_target is None:
+        pytest.skip(f"{target_profile.path} has no 'onlive' section")
+    return target_profile.onlive_target
+
+
+@pytest.fixture
+def onlive(onlive_target: OnliveTarget) -> Iterator[Onlive]:
+    """The profile's access key; the services and appointments a test creates are removed afterwards."""
+    client = Onlive(onlive_target)
+    yield client
+    client.cleanup()

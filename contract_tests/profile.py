@@ -29,11 +29,26 @@ class WingfieldTarget:
 
 
 @dataclass(frozen=True)
+class OnliveTarget:
+    base_url: str
+    access_key_id: str
+    secret_access_key: str
+    calendar_id: str
+    other_org_service_id: str | None = None
+    other_access_key_id: str | None = None
+    other_secret_access_key: str | None = None
+
+
+@dataclass(frozen=True)
 class Profile:
     path: Path
     wingfield: WingfieldTarget | None
-    onlive: dict[str, Any] | None
+    onlive_target: OnliveTarget | None
     raw: dict[str, Any]
+
+    @property
+    def onlive(self) -> dict[str, Any] | None:
+        return self.raw.get("onlive")
 
 
 def load_profile(path: Path, base_url: str | None = None) -> Profile:
@@ -48,7 +63,29 @@ def load_profile(path: Path, base_url: str | None = None) -> Profile:
     if not isinstance(raw, dict) or not ({"wingfield", "onlive"} & raw.keys()):
         raise ProfileError(f"{path}: a target profile needs a 'wingfield' or an 'onlive' section")
     wingfield = _wingfield(path, raw["wingfield"], base_url) if raw.get("wingfield") is not None else None
-    return Profile(path, wingfield, raw.get("onlive"), raw)
+    onlive = _onlive(path, raw["onlive"], base_url) if raw.get("onlive") is not None else None
+    return Profile(path, wingfield, onlive, raw)
+
+
+def _onlive(path: Path, section: Any, base_url: str | None) -> OnliveTarget:
+    def need(key: str) -> str:
+        value = section.get(key) if isinstance(section, dict) else None
+        if not isinstance(value, str) or not value:
+            raise ProfileError(f"{path}: onlive.{key}: required")
+        return value
+
+    url = base_url or need("base_url")
+    if not url.startswith(("http://", "https://")):
+        raise ProfileError(f"{path}: onlive.base_url: an http(s) URL is required")
+    return OnliveTarget(
+        url.rstrip("/"),
+        need("access_key_id"),
+        need("secret_access_key"),
+        need("calendar_id"),
+        section.get("other_org_service_id"),
+        section.get("other_access_key_id"),
+        section.get("other_secret_access_key"),
+    )
 
 
 def _wingfield(path: Path, section: Any, base_url: str | None) -> WingfieldTarget:

@@ -1,9 +1,9 @@
 """Property-based and stateful testing of every operation, generated from openapi.yaml by schemathesis.
 
-It runs `st run` (examples, coverage, fuzzing and stateful phases) as a CI job would, with schemathesis.toml:
-expected statuses narrowed so that a refused token fails, plus contract_tests.checks (error envelope and
-documented types per operation). Generated writes stay in the suite's own corner (see contract_tests.checks);
-without `courts.scratch` in the profile, the mapping writes are left out.
+For each API of the profile it runs `st run` (examples, coverage, fuzzing and stateful phases) as a CI job
+would, with schemathesis.toml: expected statuses narrowed so that a refused token or signature fails, plus
+contract_tests.checks (error envelope and documented errors per operation, request signing). Generated
+writes stay in the suite's own corner (see contract_tests.checks) and what they created is removed after.
 """
 
 import json
@@ -15,15 +15,26 @@ import uuid
 import httpx
 import pytest
 
+from bookingkit import signing
+
+from .profile import Profile
 from .spec import SPEC_PATH
 from .wingfield import FAR_FUTURE_VERSION
 
 PROJECT = SPEC_PATH.parent  # where schemathesis.toml lives
 MAX_EXAMPLES = int(os.environ.get("BOOKINGKIT_ST_MAX_EXAMPLES", "40"))
+TAGS = {
+    "wingfield": ["courts", "court-mappings", "court-bookings"],
+    "onlive": ["booking-services", "appointments", "calendars"],
+}
 
 
 @pytest.mark.schemathesis
-def test_schemathesis_finds_no_failure(wingfield_target, tmp_path):
+@pytest.mark.parametrize("api", ["wingfield", "onlive"])
+def test_schemathesis_finds_no_failure(target_profile: Profile, api, tmp_path):
+    target = target_profile.wingfield if api == "wingfield" else target_profile.onlive_target
+    if target is None:
+        pytest.skip(f"{target_profile.path} has no '{api}' section")
     created_log = tmp_path / "created.jsonl"
     env = {
         **os.environ,
@@ -38,34 +49,54 @@ def test_schemathesis_finds_no_failure(wingfield_target, tmp_path):
         "run",
         str(SPEC_PATH),
         "--url",
-        wingfield_target.base_url,
-        "-H",
-        f"Authorization: Bearer {wingfield_target.tokens['write']}",
+        target.base_url,
         "--phases",
         "examples,coverage,fuzzing,stateful",
         "--max-examples",
         str(MAX_EXAMPLES),
         "--no-color",
     ]
-    if wingfield_target.scratch_court:
-        env["BOOKINGKIT_SCRATCH_COURT"] = wingfield_target.scratch_court
+    command += [arg for tag in TAGS[api] for arg in ("--include-tag", tag)]
+    if api == "wingfield":
+        command += ["-H", f"Authorization: Bearer {target.tokens['write']}"]
+        if target.scratch_court:
+            env["BOOKINGKIT_SCRATCH_COURT"] = target.scratch_court
+        else:
+            command += ["--exclude-operation-id", "upsertCourtMapping", "--exclude-operation-id", "deleteCourtMapping"]
     else:
-        command += ["--exclude-operation-id", "upsertCourtMapping", "--exclude-operation-id", "deleteCourtMapping"]
+        env.update(ONLIVE_ACCESS_KEY_ID=target.access_key_id, ONLIVE_SECRET_ACCESS_KEY=target.secret_access_key)
     try:
         result = subprocess.run(command, cwd=PROJECT, env=env, capture_output=True, text=True, timeout=600)
     finally:
-        _delete_created(wingfield_target, created_log)
+        _remove_created(target_profile, created_log)
     assert result.returncode == 0, f"schemathesis reported failures:\n{result.stdout[-20000:]}\n{result.stderr[-3000:]}"
 
 
-def _delete_created(target, log) -> None:
-    if not log.exists():
-        return
-    with httpx.Client(base_url=target.base_url, headers={"Authorization": f"Bearer {target.tokens['write']}"}) as http:
-        for service, external_id in {tuple(json.loads(line)) for line in log.read_text().splitlines()}:
-            http.delete(
-                f"/external-services/{service}/court-bookings/by-external-id/{external_id}",
-                params={"externalUpdatedAt": FAR_FUTURE_VERSION},
-            )
-        if target.scratch_court:
-            http.delete(f"/external-services/{target.external_service_id}/courts/{target.scratch_court}/mapping")
+def _remove_created(profile: Profile, log) -> None:
+    """Bookings are deleted; ONLIVE appointments are cancelled (v1 has no delete), then services deleted."""
+    entries = [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
+    if (wingfield := profile.wingfield) is not None:
+        auth = {"Authorization": f"Bearer {wingfield.tokens['write']}"}
+        with httpx.Client(base_url=wingfield.base_url, headers=auth) as http:
+            for _, service, external_id in {tuple(e) for e in entries if e[0] == "booking"}:
+                http.delete(
+                    f"/external-services/{service}/court-bookings/by-external-id/{external_id}",
+                    params={"externalUpdatedAt": FAR_FUTURE_VERSION},
+                )
+            if wingfield.scratch_court:
+                http.delete(
+                    f"/external-services/{wingfield.external_service_id}/courts/{wingfield.scratch_court}/mapping"
+                )
+    if (onlive := profile.onlive_target) is not None:
+        with httpx.Client() as http:
+            for kind, resource_id in [e for e in entries if e[0] == "appointment"] + [
+                e for e in entries if e[0] == "service"
+            ]:
+                method, path, body = (
+                    ("PUT", f"/appointments/{resource_id}", b'{"state": "cancelled"}')
+                    if kind == "appointment"
+                    else ("DELETE", f"/booking-services/{resource_id}", b"")
+                )
+                url = onlive.base_url + path
+                headers = signing.sign(method, url, body, onlive.access_key_id, onlive.secret_access_key).as_dict()
+                http.request(method, url, content=body, headers={**headers, "Content-Type": "application/json"})

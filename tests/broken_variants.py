@@ -38,6 +38,7 @@ def variant(breaks: str, *mutations: Mutation, also: str = "") -> Variant:
 
 
 BOOKINGS, STORE, ACCESS = "mock_server.domain.bookings", "mock_server.store.memory", "mock_server.domain.access"
+SERVICES, SIGNED = "mock_server.domain.onlive.services", "mock_server.domain.onlive.authentication"
 
 VARIANTS: dict[str, Variant] = {
     "older-upsert-accepted": variant(
@@ -78,7 +79,7 @@ VARIANTS: dict[str, Variant] = {
     ),
     "duplicate-participants-accepted": variant(
         "B10",
-        Mutation(SPEC, "uniqueItems: true\n", "uniqueItems: false\n"),
+        Mutation(SPEC, "uniqueItems: true\n          x-error-types:", "uniqueItems: false\n          x-error-types:"),
         Mutation(BOOKINGS, "    if len(set(participants)) != len(participants):", "    if False:"),
     ),
     "emails-not-lowercased": variant(
@@ -172,6 +173,26 @@ VARIANTS: dict[str, Variant] = {
     ),
     "read-level-may-write": variant(
         "A2", Mutation(ACCESS, "    if LEVELS[held] < LEVELS[level]:", '    if held == "none":'), also="A3 A4"
+    ),
+    "delete-answers-without-deleted-at": variant(
+        "O1", Mutation(SERVICES, "        return deleted\n", "        return service\n")
+    ),
+    "active-appointments-ignored": variant(
+        "O3",
+        Mutation(
+            SERVICES,
+            "        if any(a.blocks_service_delete(now)",
+            "        if False and any(a.blocks_service_delete(now)",
+        ),
+    ),
+    "other-organizations-services-visible": variant(
+        "O4", Mutation(SERVICES, " or service.organization_id != organization_id:", ":")
+    ),
+    "date-window-not-checked": variant(
+        "O6", Mutation(SIGNED, "    if not signing.within_window(moment, now):", "    if False:")
+    ),
+    "signature-not-checked": variant(
+        "O6", Mutation(SIGNED, "    if not hmac.compare_digest(", "    if False and not hmac.compare_digest(")
     ),
 }
 

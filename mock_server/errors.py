@@ -41,7 +41,7 @@ def envelope(
 def _json(status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> ConnexionResponse:
     return ConnexionResponse(
         status_code=status,
-        body=json.dumps(body),
+        body=json.dumps(body) + "\n",
         mimetype="application/json",
         content_type="application/json",
         headers=dict(headers or {}),

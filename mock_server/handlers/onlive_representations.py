@@ -10,12 +10,26 @@ def _when(moment: Any) -> str | None:
     return None if moment is None else format_instant_ms(moment)
 
 
+SERVICE_ORDER = (
+    "name",
+    "duration",
+    "timeBetween",
+    "minTimeToSchedule",
+    "maxTimeToSchedule",
+    "incrementTime",
+    "condition",
+    "extraFields",
+)  # the docs' example order; the other fields follow
+
+
 def service_json(service: Service) -> dict[str, Any]:
+    documented = {name: service.fields[name] for name in SERVICE_ORDER}
     return {
         "id": service.id,
         "deletedAt": _when(service.deleted_at),
         "createdAt": _when(service.created_at),
         "updatedAt": _when(service.updated_at),
+        **documented,
         **service.fields,
         "organizationId": service.organization_id,
     }

@@ -3,7 +3,8 @@
 Signing: schemathesis puts SIGN_ME in the `Authorization` of ONLIVE.SITE operations (schemathesis.toml
 `[auth.openapi.onliveSignature]`, or `OnliveSignatureAuth`), except where it tests auth on purpose; those
 requests are then signed over the exact bytes sent, with ONLIVE_ACCESS_KEY_ID and ONLIVE_SECRET_ACCESS_KEY
-(or what `sign_onlive_with` was given). A 401 to a request so signed fails the run.
+(or what `sign_onlive_with` was given, or else the bundled mock's demo key). A 401 to a request so signed
+fails the run.
 
 Checks: every error is the documented envelope with a type its operation lists (A5); the run's own token is
 never refused. Confinement (active only when the contract suite sets BOOKINGKIT_CONFINE_PREFIX): generated
@@ -18,9 +19,11 @@ from urllib.parse import urlparse
 
 import requests
 import schemathesis
+from schemathesis.transport.prepare import get_exclude_headers
 
 from bookingkit import signing
 
+from .profile import BUNDLED_MOCK_PROFILE, load_profile
 from .spec import error_contract_problems, load_spec
 
 BOOKING_ID = "externalCourtBookingId"
@@ -93,11 +96,25 @@ def sign_onlive_with(access_key_id: str, secret: str) -> None:
     _onlive_credentials[:] = [(access_key_id, secret)]
 
 
-def _onlive_signer() -> OnliveSigner | None:
+def _onlive_signer() -> OnliveSigner:
+    """Credentials: `sign_onlive_with`, else the environment, else the bundled mock's demo key."""
     if _onlive_credentials:
         return OnliveSigner(*_onlive_credentials[0])
     key, secret = os.environ.get("ONLIVE_ACCESS_KEY_ID"), os.environ.get("ONLIVE_SECRET_ACCESS_KEY")
-    return OnliveSigner(key, secret) if key and secret else None
+    if key and secret:
+        return OnliveSigner(key, secret)
+    demo = load_profile(BUNDLED_MOCK_PROFILE).onlive_target
+    return OnliveSigner(demo.access_key_id, demo.secret_access_key)
+
+
+def _is_onlive(case) -> bool:
+    return any("onliveSignature" in requirement for requirement in case.operation.definition.raw.get("security", []))
+
+
+def _configured_authorization(case) -> str | None:
+    """An `Authorization` given on the command line (`-H`) or in the config."""
+    headers = case.operation.schema.config.headers_for(operation=case.operation) or {}
+    return {k.lower(): v for k, v in headers.items()}.get("authorization")
 
 
 @schemathesis.check
@@ -111,6 +128,8 @@ def token_accepted(ctx, response, case) -> bool | None:
     sent = response.request.headers.get("Authorization")
     if sent in OnliveSigner.signed:
         raise AssertionError(f"the run's own signature was refused: {response.text[:300]}")
+    if _is_onlive(case):
+        return None  # ONLIVE.SITE requests carry the run's credentials only when signed above
     configured = {k.lower(): v for k, v in (ctx.internals.headers or {}).items()}.get("authorization")
     supplied = sent == configured if configured else bool(getattr(case, "_has_explicit_auth", False))
     if sent and supplied:
@@ -124,8 +143,13 @@ def _operation_id(case) -> str | None:
 
 @schemathesis.hook
 def before_call(context, case, kwargs) -> None:
-    if (case.headers or {}).get("Authorization") == SIGN_ME and (signer := _onlive_signer()) is not None:
-        kwargs["auth"] = signer
+    if _is_onlive(case):
+        sent = (case.headers or {}).get("Authorization")
+        configured = _configured_authorization(case)
+        # The run's own credentials, not a value schemathesis generated or removed to test auth.
+        removed = {name.lower() for name in get_exclude_headers(case)}  # e.g. the missing-header probe
+        if "authorization" not in removed and (sent == SIGN_ME or (sent is not None and sent == configured)):
+            kwargs["auth"] = _onlive_signer()
     prefix = os.environ.get("BOOKINGKIT_CONFINE_PREFIX")
     if not prefix or case.meta is None or not case.meta.generation.mode.is_positive:
         return  # negative data is refused before it can change anything

@@ -2,25 +2,14 @@
 
 from collections.abc import Mapping
 from dataclasses import replace
-from datetime import datetime
 from typing import Any
 
 from ..clock import Clock
 from ..store.base import Store
-from ..timestamps import InvalidInstant, parse_instant
 from .access import accessible_court, require_user_access
 from .errors import RuleViolation
+from .instants import instant
 from .models import Booking, BookingKey, BookingQuery, Participant, Tombstone
-
-
-def instant(value: str, where: list[Any]) -> datetime:
-    """B6: an instant whatever its offset or fraction; unrepresentable ones are `invalid_schema`."""
-    try:
-        return parse_instant(value)
-    except InvalidInstant as exc:
-        raise RuleViolation(
-            "invalid_schema", "request validation failed", [{"path": where, "message": str(exc)}]
-        ) from None
 
 
 def read_participants(raw: list[Mapping[str, str]]) -> tuple[Participant, ...]:

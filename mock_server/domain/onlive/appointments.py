@@ -6,7 +6,7 @@ from typing import Any
 
 from ...clock import Clock
 from ...store.base import OnliveStore
-from ...timestamps import parse_instant
+from ..instants import instant
 from .models import Appointment
 from .services import BookingServices, documented_error, invalid
 
@@ -33,7 +33,7 @@ class Appointments:
         self.services = BookingServices(store, clock, new_id)
 
     def create(self, organization_id: str, body: Mapping[str, Any]) -> Appointment:
-        start, end = parse_instant(body["start"]), parse_instant(body["end"])
+        start, end = instant(body["start"], ["body", "start"]), instant(body["end"], ["body", "end"])
         if not start < end:
             raise invalid("end", "must be after start")
         for index, calendar_id in enumerate(body["calendarIds"]):
@@ -73,8 +73,8 @@ class Appointments:
     def update(self, organization_id: str, appointment_id: str, body: Mapping[str, Any]) -> Appointment:
         """Partial; `state: cancelled` is how an appointment stops blocking its service's delete (O3)."""
         appointment = self.get(organization_id, appointment_id)
-        start = parse_instant(body["start"]) if "start" in body else appointment.start
-        end = parse_instant(body["end"]) if "end" in body else appointment.end
+        start = instant(body["start"], ["body", "start"]) if "start" in body else appointment.start
+        end = instant(body["end"], ["body", "end"]) if "end" in body else appointment.end
         if not start < end:
             raise invalid("end", "must be after start")
         fields = {**appointment.fields, **{k: v for k, v in body.items() if k not in CORE}}

@@ -28,37 +28,51 @@ def main() -> None:
     help="World file to start with.",
 )
 @click.option(
+    "--admin-token",
+    envvar="BOOKINGKIT_ADMIN_TOKEN",
+    show_envvar=True,
+    help="Token of the admin API under /__admin (default: generated and printed).",
+)
+@click.option("--seed", type=int, help="Seed for generated ids and fault injection, so a run can be repeated.")
+@click.option(
     "--log-level",
     default="info",
     show_default=True,
     type=click.Choice(["critical", "error", "warning", "info", "debug"]),
-    help="Server log level.",
+    help="info: one access-log line per request (method, path, operationId, status, duration).",
 )
-def mock(host: str, port: int, fixtures: Path, log_level: str) -> None:
-    """Serve the stateful mock of the Wingfield Partner API.
+def mock(host: str, port: int, fixtures: Path, admin_token: str | None, seed: int | None, log_level: str) -> None:
+    """Serve the stateful mock of the Wingfield Partner API and ONLIVE.SITE.
 
-    The state lives in this one process: run a single worker.
+    The state lives in this one process: run a single worker. Exit codes: 0 stopped, 2 bad option or world file.
     """
     warnings.filterwarnings("ignore", module="connexion")  # its imports' deprecation notes are not the user's concern
+    import logging
+
     import uvicorn  # imported late, like the app: `--help` stays fast
 
     from .app import create_app
     from .world import WorldError
 
     try:
-        app = create_app(fixtures)
+        app = create_app(fixtures, admin_token=admin_token, seed=seed)
     except WorldError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(2)
-    base = f"http://{host}:{port}/api/v1"
-    click.echo(f"bookingkit mock of the Wingfield Partner API, world {fixtures}")
-    click.echo(f"  base URL: {base}")
-    click.echo(f"  API docs: {base}/ui/")
-    click.echo("  tokens:")
+    base = f"http://{host}:{port}"
+    click.echo(f"bookingkit mock, world {fixtures}")
+    click.echo(f"  Wingfield and ONLIVE.SITE APIs: {base}/api/v1   (docs: {base}/api/v1/ui/)")
+    click.echo(f"  admin API: {base}/__admin   (docs: {base}/__admin/ui/)   admin token: {app.mock.admin_token}")
+    click.echo("  Wingfield tokens:")
     for token in app.mock.store.tokens():
         click.echo(f"    {token.value:<28} {token.description}")
+    click.echo("  ONLIVE.SITE access keys (sign with `bookingkit sign`):")
+    for key in app.mock.onlive_store.access_keys():
+        click.echo(f"    {key.id:<28} secret: {key.secret}")
     sys.stdout.flush()
-    uvicorn.run(app, host=host, port=port, workers=1, log_level=log_level)
+    logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(name)s %(message)s")
+    logging.getLogger("connexion").setLevel(max(logging.WARNING, logging.getLogger().level))
+    uvicorn.run(app, host=host, port=port, workers=1, log_level=log_level, access_log=False)
 
 
 @main.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})

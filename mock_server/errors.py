@@ -17,8 +17,15 @@ from .spec import SpecIndex
 log = logging.getLogger("bookingkit.errors")
 
 # Types the router and the server raise outside any operation.
-GENERIC_STATUS = {"not_found": 404, "method_not_allowed": 405, "internal_error": 500, "error": 400}
+GENERIC_STATUS = {
+    "not_found": 404,
+    "method_not_allowed": 405,
+    "internal_error": 500,
+    "error": 400,
+    "invalid_admin_token": 401,
+}
 UUID_MESSAGE = "Must be a valid UUID"
+ERROR_KIND = "bookingkit.error"
 
 
 def envelope(
@@ -61,6 +68,8 @@ def install_error_handlers(app: AsyncApp, index: SpecIndex) -> None:
         headers: dict[str, str] | None = None,
     ) -> ConnexionResponse:
         operation = operation_of(request)
+        request.scope[ERROR_KIND] = violation.kind  # for the request journal
+        status = status or getattr(violation, "status", None)
         sent_path = request.scope.get("raw_path", b"").decode("latin-1") or request.url.path  # as the client sent it
         api = index.api_of.get(operation) if operation else index.api_for_path(sent_path)
         if api == "onlive":

@@ -37,6 +37,8 @@ class SpecIndex:
     api_of: dict[str, str]  # operationId -> "wingfield" | "onlive" (by its security scheme)
     api_of_path: list[tuple[re.Pattern[str], str]]
     invalid_messages: dict[str, dict[str, str]]  # operationId -> path parameter -> its `x-invalid-message`
+    onlive_messages: dict[str, dict[int, str]]  # ONLIVE operationId -> status -> documented message
+    routes: list[tuple[re.Pattern[str], str, str]]  # (path pattern, METHOD, operationId)
 
     @classmethod
     def build(cls, spec: dict[str, Any]) -> "SpecIndex":
@@ -48,6 +50,8 @@ class SpecIndex:
         api_of: dict[str, str] = {}
         api_of_path: list[tuple[re.Pattern[str], str]] = []
         invalid_messages: dict[str, dict[str, str]] = {}
+        onlive_messages: dict[str, dict[int, str]] = {}
+        routes: list[tuple[re.Pattern[str], str, str]] = []
         for path, item in spec["paths"].items():
             pattern = re.compile("^" + re.sub(r"\\\{[^}]*\\\}", "[^/]+", re.escape(base + path)) + "$")
             allowed.append((pattern, ", ".join(sorted(m.upper() for m in item if m in VERBS))))
@@ -59,6 +63,7 @@ class SpecIndex:
                 schemes = {name for requirement in operation.get("security", []) for name in requirement}
                 api_of[op_id] = "onlive" if ONLIVE_SCHEME in schemes else "wingfield"
                 api_of_path.append((pattern, api_of[op_id]))
+                routes.append((pattern, method.upper(), op_id))
                 parameters = [_resolve(spec, p) for p in operation.get("parameters", [])]
                 invalid_messages[op_id] = {
                     p["name"]: p["x-invalid-message"] for p in parameters if "x-invalid-message" in p
@@ -69,9 +74,30 @@ class SpecIndex:
                         continue
                     types = error_types_of(spec, _resolve(spec, response))
                     errors_of[op_id][int(status)] = types
+                    if api_of[op_id] == "onlive":
+                        media = _resolve(spec, response).get("content", {}).get("application/json", {})
+                        onlive_messages.setdefault(op_id, {})[int(status)] = media.get("example", {}).get("message", "")
                     for kind in types:
                         status_of.setdefault(kind, int(status))
-        return cls(base, status_of, errors_of, scopes, allowed, api_of, api_of_path, invalid_messages)
+        return cls(
+            base, status_of, errors_of, scopes, allowed, api_of, api_of_path, invalid_messages, onlive_messages, routes
+        )
+
+    def operation_for(self, method: str, raw_path: str) -> str | None:
+        return next((op for pattern, verb, op in self.routes if verb == method and pattern.match(raw_path)), None)
+
+    def documented_errors(self, operation_id: str) -> list[str]:
+        """The error types a client of this operation must handle (ONLIVE: the kinds of its documented answers)."""
+        if self.api_of.get(operation_id) == "onlive":
+            from .domain.onlive.errors import ERRORS
+
+            documented = self.onlive_messages.get(operation_id, {})
+            return [
+                kind
+                for kind, (status, message) in ERRORS.items()
+                if status in documented and (status == 400 or documented[status] == message)
+            ]
+        return [kind for kinds in self.errors_of.get(operation_id, {}).values() for kind in kinds]
 
     def api_for_path(self, path: str) -> str:
         return next((api for pattern, api in self.api_of_path if pattern.match(path)), "wingfield")

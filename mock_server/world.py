@@ -50,13 +50,17 @@ def load_world(path: Path, clock: Clock, spec: dict[str, Any] | None = None) -> 
         raise WorldError(f"{path}: cannot read the world file ({exc.strerror})") from None
     except yaml.YAMLError as exc:
         raise WorldError(f"{path}: not valid YAML ({exc})") from None
-    data = data or {}
-    _check_schema(path, data)
-    onlive = _build_onlive(path, data.get("onlive") or {}, clock, spec or load_spec(SPEC_PATH))
-    return World(_build(path, data, clock), onlive)
+    return build_world(data or {}, path, clock, spec)
 
 
-def _check_schema(path: Path, data: Any) -> None:
+def build_world(data: Any, name: Path | str, clock: Clock, spec: dict[str, Any] | None = None) -> World:
+    """A world from a parsed document; `name` (a file, or where the document came from) prefixes every error."""
+    _check_schema(name, data)
+    onlive = _build_onlive(name, data.get("onlive") or {}, clock, spec or load_spec(SPEC_PATH))
+    return World(_build(name, data, clock), onlive)
+
+
+def _check_schema(path: Path | str, data: Any) -> None:
     schema = yaml.safe_load(WORLD_SCHEMA.read_text(encoding="utf-8"))
     validator = jsonschema.Draft7Validator(schema, format_checker=jsonschema.FormatChecker())
     errors = sorted(validator.iter_errors(data), key=lambda e: list(map(str, e.absolute_path)))
@@ -72,7 +76,7 @@ def _entry(location: Iterable[Any]) -> str:
     return text or "(top level)"
 
 
-def _build(path: Path, data: dict[str, Any], clock: Clock) -> MemoryStore:
+def _build(path: Path | str, data: dict[str, Any], clock: Clock) -> MemoryStore:
     store = MemoryStore()
 
     def fail(section: str, index: int, message: str) -> WorldError:
@@ -158,7 +162,7 @@ def _build(path: Path, data: dict[str, Any], clock: Clock) -> MemoryStore:
     return store
 
 
-def _build_onlive(path: Path, data: dict[str, Any], clock: Clock, spec: dict[str, Any]) -> OnliveMemoryStore:
+def _build_onlive(path: Path | str, data: dict[str, Any], clock: Clock, spec: dict[str, Any]) -> OnliveMemoryStore:
     store = OnliveMemoryStore()
     organizations = {e["id"] for e in data.get("organizations") or []}
 

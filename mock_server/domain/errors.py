@@ -14,3 +14,11 @@ class RuleViolation(Exception):
         self.message = message
         self.issues = issues
         self.extra = extra  # further fields of the error body, e.g. ONLIVE's canonicalRequest
+
+
+class InjectedFault(RuleViolation):
+    """An error the mock was told to answer with (admin faults, `Prefer: error=`), with its status if not documented."""
+
+    def __init__(self, kind: str, message: str, status: int | None = None) -> None:
+        super().__init__(kind, message)
+        self.status = status

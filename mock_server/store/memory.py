@@ -9,6 +9,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from datetime import datetime
 from itertools import islice
+from typing import Any
 
 from sortedcontainers import SortedKeyList
 
@@ -49,7 +50,7 @@ class MemoryStore:
         self._tokens: dict[str, ApiToken] = {}
         self._users: dict[str, User] = {}
         self._user_relations: dict[tuple[str, str], UserRelation] = {}
-        self._organization_relations: set[tuple[str, str]] = set()
+        self._organization_relations: dict[tuple[str, str], OrganizationRelation] = {}
 
         self._mappings: dict[str, dict[str, CourtMapping]] = defaultdict(dict)  # service -> court -> mapping
         self._mapping_by_external: dict[tuple[str, str], str] = {}
@@ -85,7 +86,7 @@ class MemoryStore:
         self._user_relations[(relation.service_id, relation.user_id)] = relation
 
     def add_organization_relation(self, relation: OrganizationRelation) -> None:
-        self._organization_relations.add((relation.service_id, relation.organization_id))
+        self._organization_relations[(relation.service_id, relation.organization_id)] = relation
 
     def organization(self, organization_id: str) -> Organization | None:
         return self._organizations.get(organization_id)
@@ -116,6 +117,49 @@ class MemoryStore:
 
     def has_organization_relation(self, service_id: str, organization_id: str) -> bool:
         return (service_id, organization_id) in self._organization_relations
+
+    # -- snapshots (admin export and import) ---------------------------------------------------------
+
+    def dump(self) -> dict[str, Any]:
+        """Every record, enough to rebuild this store and all its indexes with `load`."""
+        return {
+            "organizations": list(self._organizations.values()),
+            "facilities": list(self._facilities.values()),
+            "courts": list(self._courts.values()),
+            "services": list(self._services.values()),
+            "tokens": list(self._tokens.values()),
+            "users": list(self._users.values()),
+            "user_relations": list(self._user_relations.values()),
+            "organization_relations": list(self._organization_relations.values()),
+            "mappings": [m for by_court in self._mappings.values() for m in by_court.values()],
+            "records": list(self._records.values()),
+            "seq": self._seq,
+        }
+
+    def adopt(self, other: "MemoryStore") -> None:
+        """Take over another store's contents (reset, new world, import); objects holding this store see them."""
+        self.__dict__.update(vars(other))
+
+    @classmethod
+    def load(cls, dump: dict[str, Any]) -> "MemoryStore":
+        store = cls()
+        for key, add in (
+            ("organizations", store.add_organization),
+            ("facilities", store.add_facility),
+            ("courts", store.add_court),
+            ("services", store.add_service),
+            ("tokens", store.add_token),
+            ("users", store.add_user),
+            ("user_relations", store.add_user_relation),
+            ("organization_relations", store.add_organization_relation),
+            ("mappings", store.put_mapping),
+        ):
+            for record in dump[key]:
+                add(record)
+        for record in dump["records"]:
+            (store.put_booking if isinstance(record, Booking) else store.put_tombstone)(record)
+        store._seq = dump["seq"]
+        return store
 
     # -- court mappings ----------------------------------------------------------------------------
 

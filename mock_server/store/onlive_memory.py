@@ -3,6 +3,7 @@
 
 from collections import defaultdict
 from collections.abc import Iterable
+from typing import Any
 
 from ..domain.onlive.models import AccessKey, Appointment, Calendar, Service
 
@@ -16,6 +17,33 @@ class OnliveMemoryStore:
         self._by_organization: dict[str, dict[str, dict[str, None]]] = defaultdict(lambda: defaultdict(dict))
         self._by_service: dict[str, dict[str, None]] = defaultdict(dict)  # insertion-ordered sets
         self._seq = 0
+
+    def dump(self) -> dict[str, Any]:
+        return {
+            "access_keys": list(self._keys.values()),
+            "calendars": list(self._calendars.values()),
+            "services": list(self._services.values()),
+            "appointments": list(self._appointments.values()),
+            "seq": self._seq,
+        }
+
+    def adopt(self, other: "OnliveMemoryStore") -> None:
+        """Take over another store's contents (reset, new world, import); objects holding this store see them."""
+        self.__dict__.update(vars(other))
+
+    @classmethod
+    def load(cls, dump: dict[str, Any]) -> "OnliveMemoryStore":
+        store = cls()
+        for key, put in (
+            ("access_keys", store.add_access_key),
+            ("calendars", store.put_calendar),
+            ("services", store.put_service),
+            ("appointments", store.put_appointment),
+        ):
+            for record in dump[key]:
+                put(record)
+        store._seq = dump["seq"]
+        return store
 
     def add_access_key(self, key: AccessKey) -> None:
         self._keys[key.id] = key

@@ -1,0 +1,100 @@
+"""Handlers of the admin API (admin.yaml): thin, over the Runtime that owns state, clock, faults and journal."""
+
+from datetime import timedelta
+from typing import Any
+
+from connexion.security import BearerSecurityHandler
+
+from ..domain.errors import RuleViolation
+from ..timestamps import format_instant, parse_instant
+from ..world import WorldError
+from .snapshot import SnapshotError
+
+
+class AdminHandlers:
+    def __init__(self, runtime: Any) -> None:
+        self.runtime = runtime
+
+    async def resetWorld(self) -> dict[str, Any]:
+        self.runtime.reset()
+        return {"status": "reset to the loaded world"}
+
+    async def loadFixtures(self, body: dict[str, Any]) -> dict[str, Any]:
+        try:
+            self.runtime.load_world_document(body)
+        except WorldError as exc:
+            raise _refused(["body"], str(exc)) from None
+        return {"status": "loaded the new world"}
+
+    async def exportState(self) -> dict[str, Any]:
+        return self.runtime.export_state()
+
+    async def importState(self, body: dict[str, Any]) -> dict[str, Any]:
+        try:
+            self.runtime.import_state(body)
+        except SnapshotError as exc:
+            raise _refused(["body"], str(exc)) from None
+        return {"status": "imported"}
+
+    async def getClock(self) -> dict[str, Any]:
+        return self._clock()
+
+    async def setClock(self, body: dict[str, Any]) -> dict[str, Any]:
+        clock = self.runtime.clock
+        if "freezeAt" in body:
+            clock.freeze(parse_instant(body["freezeAt"]))
+        elif body.get("freeze"):
+            clock.freeze()
+        elif "shiftSeconds" in body:
+            clock.shift(timedelta(seconds=body["shiftSeconds"]))
+        elif body.get("run"):
+            clock.run()
+        elif body.get("reset"):
+            clock.reset()
+        return self._clock()
+
+    async def getFaults(self) -> dict[str, Any]:
+        return self.runtime.faults.raw
+
+    async def setFaults(self, body: dict[str, Any]) -> dict[str, Any]:
+        self.runtime.faults.set(body)
+        return self.runtime.faults.raw
+
+    async def clearFaults(self) -> dict[str, Any]:
+        self.runtime.faults.clear()
+        return self.runtime.faults.raw
+
+    async def listRequests(self, limit: int = 100) -> dict[str, Any]:
+        return {"items": self.runtime.journal.last(limit)}
+
+    async def clearRequests(self) -> dict[str, Any]:
+        self.runtime.journal.clear()
+        return {"status": "cleared"}
+
+    def _clock(self) -> dict[str, Any]:
+        clock = self.runtime.clock
+        return {
+            "now": format_instant(clock.now()),
+            "frozen": clock.frozen,
+            "offsetSeconds": round(clock.offset.total_seconds(), 3),
+        }
+
+
+def _refused(where: list[Any], message: str) -> RuleViolation:
+    return RuleViolation("invalid_schema", message, [{"path": where, "message": message}])
+
+
+def admin_gate(token: str) -> type[BearerSecurityHandler]:
+    """Only the admin token opens the admin API (401 otherwise)."""
+
+    class AdminToken(BearerSecurityHandler):
+        def get_fn(self, security_scheme: dict[str, Any], required_scopes: Any) -> Any:
+            async def verify(request: Any) -> dict[str, Any]:
+                scheme, _, value = (request.headers.get("Authorization") or "").partition(" ")
+                if scheme.lower() != "bearer" or value.strip() != token:
+                    raise RuleViolation("invalid_admin_token", "send 'Authorization: Bearer <admin token>'")
+                return {"sub": "admin"}
+
+            return verify
+
+    return AdminToken

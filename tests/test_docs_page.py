@@ -28,6 +28,7 @@ from selenium.webdriver.support import expected_conditions as ready  # noqa: E40
 from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
+OPERATION = "#operations-courts-getCourtById"
 
 
 @pytest.fixture(scope="module")
@@ -108,7 +109,7 @@ def test_docs_page_authorizes_and_runs_get_court_by_id(base_url, browser):
     operation.find_element(By.CSS_SELECTOR, "button.execute").click()
     status = wait.until(
         ready.visibility_of_element_located(
-            (By.CSS_SELECTOR, "#operations-courts-getCourtById .live-responses-table tr.response td.response-col_status")
+            (By.CSS_SELECTOR, f"{OPERATION} .live-responses-table tr.response td.response-col_status")
         )
     )
     assert status.text.strip().startswith("200"), status.text

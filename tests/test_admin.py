@@ -186,6 +186,8 @@ def test_latency_is_seen_by_a_client_as_configured(http):
     assert min(fixed) >= 40 and statistics.median(fixed) < 40 + 60
     uniform = timings(BOOKINGS, 30)
     assert min(uniform) >= 10 and 15 <= statistics.median(uniform) <= 30 + 40
+    lognormal = timings(f"/api/v1/external-services/{SERVICE}/court-mappings", 30)
+    assert 22 <= statistics.median(lognormal) <= 30 + 40 and max(lognormal) > min(lognormal) + 5
     http.delete("/__admin/faults", headers=ADMIN)
     assert statistics.median(timings(f"/api/v1/courts/{COURT}", 10)) < 40
 

@@ -171,6 +171,7 @@ def test_latency_is_seen_by_a_client_as_configured(http):
     rules = {
         "getCourtById": {"latency": {"distribution": "fixed", "ms": 40}},
         "listCourtBookings": {"latency": {"distribution": "uniform", "minMs": 10, "maxMs": 30}},
+        "listCourtMappings": {"latency": {"distribution": "lognormal", "mu": 3.4, "sigma": 0.25}},  # median ~30 ms
     }
     assert http.put("/__admin/faults", json=rules, headers=ADMIN).status_code == 200
 

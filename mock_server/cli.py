@@ -148,5 +148,67 @@ def sign(
     click.echo(" ".join(shlex.quote(part) for part in parts))
 
 
+@main.group()
+def spec() -> None:
+    """Tools for spec authors: check a spec, find the breaking changes between two versions."""
+
+
+@spec.command("check")
+@click.argument("file", required=False, default=None)
+@click.option("--format", "form", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def spec_check(file: str | None, form: str) -> None:
+    """Check FILE (default: the project's openapi.yaml): validity, examples and defaults, $refs, conventions.
+
+    One line per finding: its JSON pointer, rule name and message. Exit code: 0 nothing found, 1 findings,
+    2 the file cannot be read.
+    """
+    from bookingkit.openapi import SpecSourceError, load
+    from bookingkit.spec_check import check
+    from bookingkit.spec_reports import check_report
+
+    from .resources import SPEC_PATH
+
+    try:
+        document = load(file or str(SPEC_PATH))
+    except SpecSourceError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    findings = check(document)
+    click.echo(check_report(findings, form))
+    sys.exit(1 if findings else 0)
+
+
+@spec.command("diff")
+@click.argument("old")
+@click.argument("new")
+@click.option(
+    "--format", "form", type=click.Choice(["text", "json", "markdown", "junit"]), default="text", show_default=True
+)
+@click.option(
+    "--fail-on",
+    type=click.Choice(["breaking", "any", "none"]),
+    default="breaking",
+    show_default=True,
+    help="Exit 1 when a change of this kind is found.",
+)
+def spec_diff(old: str, new: str, form: str, fail_on: str) -> None:
+    """The changes from OLD to NEW, each `breaking` or `compatible`, with where it is.
+
+    OLD and NEW are files, or git:REF:PATH (e.g. git:main:openapi.yaml). Exit code: 0 below the --fail-on
+    threshold, 1 at or above it, 2 a spec cannot be read.
+    """
+    from bookingkit.openapi import SpecSourceError, load
+    from bookingkit.spec_diff import diff
+    from bookingkit.spec_reports import diff_report, should_fail
+
+    try:
+        changes = diff(load(old), load(new))
+    except SpecSourceError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    click.echo(diff_report(changes, form, old, new))
+    sys.exit(1 if should_fail(changes, fail_on) else 0)
+
+
 if __name__ == "__main__":
     main()

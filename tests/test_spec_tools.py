@@ -1,0 +1,156 @@
+"""`bookingkit spec check` and `bookingkit spec diff`: the corpus of spec pairs, defects, formats, exit codes."""
+
+import copy
+import json
+import subprocess
+import sys
+from pathlib import Path
+from xml.etree import ElementTree
+
+import pytest
+import yaml
+
+from bookingkit.openapi import load
+from bookingkit.spec_check import check
+from bookingkit.spec_diff import diff
+
+ROOT = Path(__file__).resolve().parent.parent
+CORPUS = Path(__file__).resolve().parent / "spec_corpus"
+BASE = yaml.safe_load((CORPUS / "base.yaml").read_text())
+CASES = yaml.safe_load((CORPUS / "cases.yaml").read_text())
+
+
+def apply(spec: dict, changes: list[dict]) -> dict:
+    spec = copy.deepcopy(spec)
+    for change in changes:
+        pointer = change.get("set") or change["remove"]
+        *parents, last = [p.replace("~1", "/").replace("~0", "~") for p in pointer.split("/")[1:]]
+        node = spec
+        for part in parents:
+            node = node[int(part)] if isinstance(node, list) else node.setdefault(part, {})
+        if "remove" in change:
+            del node[last]
+        elif isinstance(node, list):
+            node.insert(int(last), change["value"]) if int(last) >= len(node) else node.__setitem__(
+                int(last), change["value"]
+            )
+        else:
+            node[last] = change["value"]
+    return spec
+
+
+def found(old: dict, new: dict) -> list[str]:
+    """A change to a shared schema is reported once per operation it reaches; the kinds are compared here."""
+    return sorted({f"{c.severity} {c.rule}" for c in diff(old, new)})
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c["name"] for c in CASES])
+def test_diff_corpus_both_directions(case):
+    changed = apply(BASE, case["changes"])
+    assert found(BASE, changed) == sorted(case["forward"])
+    assert found(changed, BASE) == sorted(case["backward"])
+
+
+def test_corpus_specs_are_themselves_sound():
+    assert check(BASE) == []
+
+
+def test_nothing_on_identical_or_reformatted_specs(tmp_path):
+    project = load(str(ROOT / "openapi.yaml"))
+    assert diff(project, copy.deepcopy(project)) == []
+    reordered = json.loads(json.dumps(project, sort_keys=True))  # keys reordered, JSON instead of YAML
+    (tmp_path / "flow.yaml").write_text(yaml.safe_dump(project, default_flow_style=True, width=60))
+    assert diff(project, reordered) == [] and diff(project, load(str(tmp_path / "flow.yaml"))) == []
+    renamed = json.loads(json.dumps(BASE).replace('#/components/schemas/Item"', '#/components/schemas/Thing"'))
+    renamed["components"]["schemas"]["Thing"] = renamed["components"]["schemas"].pop("Item")
+    assert diff(BASE, renamed) == []  # a component renamed is no change to a client
+
+
+def test_check_passes_on_the_project_specs():
+    assert check(load(str(ROOT / "openapi.yaml"))) == []
+    assert check(load(str(ROOT / "mock_server" / "admin.yaml"))) == []
+
+
+DEFECTS = [
+    ("valid-openapi", [{"set": "/paths/~1health/get/responses", "value": "none"}]),
+    (
+        "ref-resolves",
+        [{"set": "/components/schemas/Item/properties/id", "value": {"$ref": "#/components/schemas/Nope"}}],
+    ),
+    ("example-valid", [{"set": "/components/schemas/Item/example", "value": {"id": 1}}]),
+    ("default-valid", [{"set": "/components/schemas/ItemWrite/properties/count/default", "value": 99}]),
+    ("operation-operationid", [{"remove": "/paths/~1health/get/operationId"}]),
+    ("operation-tag", [{"remove": "/paths/~1health/get/tags"}]),
+    ("operation-summary", [{"remove": "/paths/~1health/get/summary"}]),
+    (
+        "operation-security",
+        [{"remove": "/security"}, {"set": "/components/securitySchemes/bearer/x-unused", "value": 1}],
+    ),
+    ("success-response", [{"set": "/paths/~1health/get/responses", "value": {"204": {"description": "empty"}}}]),
+    (
+        "error-envelope",
+        [
+            {
+                "set": "/paths/~1items~1{itemId}/get/responses/404/content/application~1json/schema",
+                "value": {"type": "object"},
+            }
+        ],
+    ),
+    ("path-parameter-declared", [{"remove": "/paths/~1items~1{itemId}/put/parameters"}]),
+    ("component-used", [{"set": "/components/schemas/Orphan", "value": {"type": "string"}}]),
+]
+
+
+@pytest.mark.parametrize("rule, changes", DEFECTS, ids=[d[0] for d in DEFECTS])
+def test_check_reports_each_kind_of_defect(rule, changes):
+    rules = {finding.rule for finding in check(apply(BASE, changes))}
+    assert rule in rules, rules
+
+
+def bookingkit(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "mock_server.cli", *args], cwd=cwd, capture_output=True, text=True, timeout=120
+    )
+
+
+def test_cli_check_formats_and_exit_codes(tmp_path):
+    assert bookingkit("spec", "check").returncode == 0
+    broken = tmp_path / "broken.yaml"
+    broken.write_text(yaml.safe_dump(apply(BASE, [{"remove": "/paths/~1health/get/summary"}])))
+    text = bookingkit("spec", "check", str(broken))
+    assert text.returncode == 1 and "/paths/~1health/get: operation-summary:" in text.stdout
+    as_json = json.loads(bookingkit("spec", "check", str(broken), "--format", "json").stdout)
+    assert as_json["findings"][0]["rule"] == "operation-summary"
+    assert bookingkit("spec", "check", str(tmp_path / "missing.yaml")).returncode == 2
+
+
+def test_cli_diff_formats_thresholds_and_git_sources(tmp_path):
+    old, new = tmp_path / "old.yaml", tmp_path / "new.yaml"
+    old.write_text(yaml.safe_dump(BASE))
+    new.write_text(
+        yaml.safe_dump(
+            apply(
+                BASE, [{"remove": "/paths/~1health"}, {"set": "/paths/~1items~1{itemId}/get/description", "value": "x"}]
+            )
+        )
+    )
+    text = bookingkit("spec", "diff", str(old), str(new))
+    assert text.returncode == 1 and "breaking   path-removed: /paths/~1health" in text.stdout
+    assert bookingkit("spec", "diff", str(old), str(new), "--fail-on", "none").returncode == 0
+    assert bookingkit("spec", "diff", str(old), str(old), "--fail-on", "any").returncode == 0
+    assert json.loads(bookingkit("spec", "diff", str(old), str(new), "--format", "json").stdout)["breaking"] == 1
+    assert (
+        "| breaking | `path-removed` |" in bookingkit("spec", "diff", str(old), str(new), "--format", "markdown").stdout
+    )
+    suite = ElementTree.fromstring(bookingkit("spec", "diff", str(old), str(new), "--format", "junit").stdout)
+    assert suite.get("tests") == "2" and suite.get("failures") == "1"
+    subprocess.run(["git", "init", "-q"], cwd=tmp_path, check=True)
+    subprocess.run(["git", "add", "old.yaml"], cwd=tmp_path, check=True)
+    subprocess.run(
+        ["git", "-c", "user.email=t@example.com", "-c", "user.name=t", "commit", "-qm", "base"],
+        cwd=tmp_path,
+        check=True,
+    )
+    from_git = bookingkit("spec", "diff", "git:HEAD:old.yaml", str(new), cwd=tmp_path)
+    assert from_git.returncode == 1 and "path-removed" in from_git.stdout
+    assert bookingkit("spec", "diff", "git:nope:old.yaml", str(new), cwd=tmp_path).returncode == 2

@@ -17,7 +17,7 @@ from .domain.errors import RuleViolation
 from .domain.onlive.authentication import verify_signed_request
 from .spec import SpecIndex
 from .store.base import OnliveStore
-from .validation import MAX_BODY_BYTES
+from .validation import read_body
 
 ORGANIZATION = "bookingkit.onlive.organization"
 
@@ -31,7 +31,7 @@ class SignatureGate:
         if scope["type"] != "http" or self.index.api_of.get(operation) != "onlive":
             await self.app(scope, receive, send)
             return
-        messages, body = await _read_body(receive)
+        messages, body = await read_body(receive)
         headers = Headers(scope=scope)
         key = verify_signed_request(
             self.store,
@@ -45,24 +45,6 @@ class SignatureGate:
         )
         scope[ORGANIZATION] = key.organization_id
         await self.app(scope, _replay(messages, receive), send)
-
-
-async def _read_body(receive: Receive) -> tuple[list[Message], bytes]:
-    messages, chunks, size, more = [], [], 0, True
-    while more:
-        message = await receive()
-        messages.append(message)
-        chunk = message.get("body", b"")
-        size += len(chunk)
-        if size > MAX_BODY_BYTES:
-            raise RuleViolation(
-                "invalid_schema",
-                "request validation failed",
-                [{"path": ["body"], "message": f"the body exceeds {MAX_BODY_BYTES} bytes"}],
-            )
-        chunks.append(chunk)
-        more = message.get("more_body", False) and message["type"] == "http.request"
-    return messages, b"".join(chunks)
 
 
 def _replay(messages: list[Message], receive: Receive) -> Receive:

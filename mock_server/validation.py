@@ -5,7 +5,6 @@ or a malformed Content-Length with a 500; these subclasses keep connexion's wiri
 """
 
 import json
-from collections.abc import AsyncIterator
 from typing import Any
 
 import jsonschema
@@ -13,7 +12,7 @@ from connexion.datastructures import MediaTypeDict
 from connexion.json_schema import Draft4RequestValidator
 from connexion.validators import JSONRequestBodyValidator, ParameterValidator
 from starlette.datastructures import Headers
-from starlette.types import Receive, Scope
+from starlette.types import Message, Receive, Scope
 
 from .domain.errors import RuleViolation
 
@@ -33,6 +32,21 @@ def _where(error: jsonschema.ValidationError) -> list[Any]:
     return path
 
 
+async def read_body(receive: Receive) -> tuple[list[Message], bytes]:
+    """The whole body, refused as soon as it passes the limit; the messages are kept to be replayed."""
+    messages, chunks, size, more = [], [], 0, True
+    while more:
+        message = await receive()
+        messages.append(message)
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            raise _schema_problem([{"path": ["body"], "message": f"the body exceeds {MAX_BODY_BYTES} bytes"}])
+        chunks.append(chunk)
+        more = message.get("more_body", False) and message["type"] == "http.request"
+    return messages, b"".join(chunks)
+
+
 class BodyValidator(JSONRequestBodyValidator):
     """Limits the size before reading it all, reports all issues, and maps `x-error-types` of the spec.
 
@@ -48,26 +62,12 @@ class BodyValidator(JSONRequestBodyValidator):
                 raise _schema_problem([{"path": ["header", "Content-Length"], "message": "not a number of bytes"}])
             if int(declared) > MAX_BODY_BYTES:
                 raise _schema_problem([{"path": ["body"], "message": f"the body exceeds {MAX_BODY_BYTES} bytes"}])
-        messages: list[dict[str, Any]] = []
-
-        async def stream() -> AsyncIterator[bytes]:
-            size, more = 0, True
-            while more:
-                message = await receive()
-                messages.append(message)
-                chunk = message.get("body", b"")
-                size += len(chunk)
-                if size > MAX_BODY_BYTES:
-                    raise _schema_problem([{"path": ["body"], "message": f"the body exceeds {MAX_BODY_BYTES} bytes"}])
-                more = message.get("more_body", False)
-                yield chunk
-
-        body = await self._parse(stream(), scope=scope)
+        messages, raw = await read_body(receive)
+        body = self._decode(raw)
         self._validate(body)
         return self._insert_messages(receive, messages=messages), scope
 
-    async def _parse(self, stream: AsyncIterator[bytes], scope: Scope) -> Any:
-        raw = b"".join([chunk async for chunk in stream])
+    def _decode(self, raw: bytes) -> Any:
         if not raw.strip():
             return None
         try:

@@ -6,6 +6,7 @@ from typing import Any
 
 from ...clock import Clock
 from ...store.base import OnliveStore
+from ..errors import RuleViolation
 from ..instants import instant
 from .models import Appointment
 from .services import BookingServices, documented_error, invalid
@@ -43,9 +44,10 @@ class Appointments:
         service_id = body.get("serviceId")
         user_group = None
         if service_id is not None:
-            service = self.store.service(service_id)
-            if service is None or service.deleted_at is not None or service.organization_id != organization_id:
-                raise invalid("serviceId", "service not found")
+            try:
+                service = self.services.get(organization_id, service_id)  # live and ours (O2, O4)
+            except RuleViolation:
+                raise invalid("serviceId", "service not found") from None
             user_group = service.fields.get("userGroupId")
         now = self.clock.now()
         fields = {**DEFAULTS, "userGroupId": user_group, **{k: v for k, v in body.items() if k not in CORE}}

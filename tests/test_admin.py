@@ -87,6 +87,10 @@ def test_fixtures_load_another_world_and_a_bad_one_changes_nothing(http):
     assert http.get(f"/api/v1/courts/{COURT}", headers=WRITE).json()["name"] == "Renamed by the test"
 
 
+TRICKY = {"meta": {"@instant": "2020-01-01T00:00:00"}, "@type": "Tombstone", "@dict": 1}  # the codec's own keys
+SERVICE_BODY = {"duration": 30, "timeBetween": 0, "minTimeToSchedule": 0, "maxTimeToSchedule": 9, "incrementTime": 15}
+
+
 def every_read(http) -> dict[str, object]:
     reads = [
         f"{BOOKINGS}?limit=100",
@@ -117,8 +121,10 @@ def test_export_then_import_gives_the_same_answers_to_every_read(http):
             "minTimeToSchedule": 0,
             "maxTimeToSchedule": 9,
             "incrementTime": 15,
+            "extraFields": TRICKY,
         },
     )
+    kept = signed(http, "POST", "/services", {**SERVICE_BODY, "name": "Kept", "extraFields": TRICKY})
     signed(http, "DELETE", f"/booking-services/{service.json()['id']}")
     before, exported = every_read(http), http.get("/__admin/state", headers=ADMIN).json()
     http.post("/__admin/reset", headers=ADMIN)
@@ -135,6 +141,7 @@ def test_export_then_import_gives_the_same_answers_to_every_read(http):
         == 400
     )
     assert every_read(http)[f"{BOOKINGS}/by-external-id/a1"] == before[f"{BOOKINGS}/by-external-id/a1"]
+    assert signed(http, "GET", f"/services/{kept.json()['id']}").json()["extraFields"] == TRICKY
 
 
 def test_clock_freeze_shift_run_reset(http):

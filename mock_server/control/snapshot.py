@@ -34,8 +34,8 @@ def encode(value: Any) -> Any:
         return {"@tuple": [encode(v) for v in value]}
     if isinstance(value, list):
         return [encode(v) for v in value]
-    if isinstance(value, dict):
-        return {key: encode(v) for key, v in value.items()}
+    if isinstance(value, dict):  # wrapped, so a partner's own keys (say "@instant" in extraFields) stay data
+        return {"@dict": {key: encode(v) for key, v in value.items()}}
     return value
 
 
@@ -44,8 +44,13 @@ def decode(value: Any) -> Any:
         return [decode(v) for v in value]
     if not isinstance(value, dict):
         return value
+    if "@dict" in value:
+        return {key: decode(v) for key, v in value["@dict"].items()}
     if "@instant" in value:
-        return datetime.fromisoformat(value["@instant"])
+        moment = datetime.fromisoformat(value["@instant"])
+        if moment.tzinfo is None:
+            raise SnapshotError(f"instant {value['@instant']!r} has no UTC offset")
+        return moment
     if "@tuple" in value:
         return tuple(decode(v) for v in value["@tuple"])
     if "@type" in value:
@@ -53,7 +58,7 @@ def decode(value: Any) -> Any:
         if cls is None:
             raise SnapshotError(f"unknown record type {value['@type']!r}")
         return cls(**{k: decode(v) for k, v in value.items() if k != "@type"})
-    return {key: decode(v) for key, v in value.items()}
+    raise SnapshotError(f"not a record of a state export: {str(value)[:100]}")
 
 
 def export_state(wingfield: MemoryStore, onlive: OnliveMemoryStore) -> dict[str, Any]:

@@ -19,6 +19,7 @@ from urllib.parse import urlparse
 
 import requests
 import schemathesis
+from schemathesis.core.parameters import ParameterLocation
 from schemathesis.transport.prepare import get_exclude_headers
 
 from bookingkit import signing
@@ -151,8 +152,8 @@ def before_call(context, case, kwargs) -> None:
         if "authorization" not in removed and (sent == SIGN_ME or (sent is not None and sent == configured)):
             kwargs["auth"] = _onlive_signer()
     prefix = os.environ.get("BOOKINGKIT_CONFINE_PREFIX")
-    if not prefix or case.meta is None or not case.meta.generation.mode.is_positive:
-        return  # negative data is refused before it can change anything
+    if not prefix or case.meta is None or case.meta.is_negative_at(ParameterLocation.PATH):
+        return  # an invalid path addresses nothing; negative bodies or queries are confined like the rest
     params = case.path_parameters or {}
     if BOOKING_ID in params and not str(params[BOOKING_ID]).startswith(prefix):
         params[BOOKING_ID] = (prefix + str(params[BOOKING_ID]))[:MAX_ID_LENGTH]

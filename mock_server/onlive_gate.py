@@ -14,7 +14,7 @@ from bookingkit import signing
 
 from .clock import Clock
 from .domain.errors import RuleViolation
-from .domain.onlive.authentication import verify_signed_request
+from .domain.onlive.authentication import check_credentials, check_signature
 from .spec import SpecIndex
 from .store.base import OnliveStore
 from .validation import read_body
@@ -31,17 +31,18 @@ class SignatureGate:
         if scope["type"] != "http" or self.index.api_of.get(operation) != "onlive":
             await self.app(scope, receive, send)
             return
-        messages, body = await read_body(receive)
         headers = Headers(scope=scope)
-        key = verify_signed_request(
-            self.store,
+        date = headers.get(signing.DATE_HEADER)
+        key, sent_signature = check_credentials(self.store, headers.get("authorization"), date, self.clock.now())
+        messages, body = await read_body(receive)  # only for a caller with credentials: 401 comes first (O6)
+        check_signature(
+            key,
+            sent_signature,
             scope["method"],
             scope.get("raw_path", scope["path"].encode()).decode("latin-1"),
             scope.get("query_string", b"").decode("latin-1"),
-            headers.get("authorization"),
-            headers.get(signing.DATE_HEADER),
+            date or "",
             body,
-            self.clock.now(),
         )
         scope[ORGANIZATION] = key.organization_id
         await self.app(scope, _replay(messages, receive), send)

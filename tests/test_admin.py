@@ -267,3 +267,13 @@ def test_request_journal_lists_the_last_requests_and_clears(http):
     assert entries[0]["method"] == "GET" and entries[0]["durationMs"] >= 0
     assert http.delete("/__admin/requests", headers=ADMIN).status_code == 200
     assert http.get("/__admin/requests", headers=ADMIN).json()["items"] == []
+
+
+@pytest.mark.parametrize(
+    "body",
+    [{"freezeAt": "0001-01-01T00:00:00+01:00"}, {"freezeAt": "9999-12-31T23:59:59Z"}, {"shiftSeconds": 3153600000}],
+)
+def test_clock_out_of_range_is_400_not_500(http, body):
+    response = http.put("/__admin/clock", json=body, headers=ADMIN)
+    assert response.status_code == 400 and response.json()["error"]["type"] == "invalid_schema"
+    assert http.get("/__admin/clock", headers=ADMIN).json()["frozen"] is False  # nothing changed

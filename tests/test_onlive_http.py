@@ -134,3 +134,12 @@ def test_bad_onlive_world_fails_naming_file_and_entry(tmp_path, change, expected
     with pytest.raises(WorldError) as caught:
         load_world(path, Clock())
     assert str(path) in str(caught.value) and expected in str(caught.value)
+
+
+def test_O6_missing_credentials_are_401_before_the_body_is_read(call):
+    response = call.client.post(
+        "/api/v1/services", content=b'{"x": "' + b"x" * 70_000 + b'"}', headers={"Content-Type": "application/json"}
+    )
+    assert response.status_code == 401
+    signed_big = call("POST", "/services", {"x": "x" * 70_000})
+    assert signed_big.status_code == 400 and "exceeds" in signed_big.json()["errors"][0]["message"]

@@ -1,12 +1,12 @@
 """Handlers of the admin API (admin.yaml): thin, over the Runtime that owns state, clock, faults and journal."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from connexion.security import BearerSecurityHandler
 
 from ..domain.errors import RuleViolation
-from ..timestamps import format_instant, parse_instant
+from ..timestamps import InvalidInstant, format_instant, parse_instant
 from ..world import WorldError
 from .snapshot import SnapshotError
 
@@ -42,10 +42,18 @@ class AdminHandlers:
     async def setClock(self, body: dict[str, Any]) -> dict[str, Any]:
         clock = self.runtime.clock
         if "freezeAt" in body:
-            clock.freeze(parse_instant(body["freezeAt"]))
+            try:
+                target = parse_instant(body["freezeAt"])
+            except InvalidInstant as exc:
+                raise _refused(["body", "freezeAt"], str(exc)) from None
+            clock.freeze(_within_range(target, "freezeAt"))
         elif body.get("freeze"):
             clock.freeze()
         elif "shiftSeconds" in body:
+            try:
+                _within_range(clock.now() + timedelta(seconds=body["shiftSeconds"]), "shiftSeconds")
+            except OverflowError:
+                raise _refused(["body", "shiftSeconds"], "the clock would leave the years 1970 to 9000") from None
             clock.shift(timedelta(seconds=body["shiftSeconds"]))
         elif body.get("run"):
             clock.run()
@@ -78,6 +86,13 @@ class AdminHandlers:
             "frozen": clock.frozen,
             "offsetSeconds": round(clock.offset.total_seconds(), 3),
         }
+
+
+def _within_range(moment: datetime, field: str) -> datetime:
+    """Timestamps are compared and stepped (B5): the clock stays well inside what datetime can hold."""
+    if not 1970 <= moment.year <= 9000:
+        raise _refused(["body", field], "the clock must stay within the years 1970 to 9000")
+    return moment
 
 
 def _refused(where: list[Any], message: str) -> RuleViolation:

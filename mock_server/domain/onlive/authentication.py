@@ -19,16 +19,10 @@ def refuse(why: str, canonical_request: str | None = None) -> RuleViolation:
     return violation
 
 
-def verify_signed_request(
-    store: OnliveStore,
-    method: str,
-    raw_path: str,
-    raw_query: str,
-    authorization: str | None,
-    date: str | None,
-    body: bytes,
-    now: datetime,
-) -> AccessKey:
+def check_credentials(
+    store: OnliveStore, authorization: str | None, date: str | None, now: datetime
+) -> tuple[AccessKey, str]:
+    """Everything but the signature: the header shapes, the access key, the 15-minute window (no body needed)."""
     credentials = signing.parse_authorization(authorization)
     if credentials is None:
         raise refuse("missing or malformed Authorization")
@@ -41,7 +35,12 @@ def verify_signed_request(
         raise refuse(f"missing or malformed {signing.DATE_HEADER}")
     if not signing.within_window(moment, now):
         raise refuse(f"{signing.DATE_HEADER} is more than 15 minutes from the server clock")
-    canonical = signing.canonical_request(method, raw_path, raw_query, date or "", body)
+    return key, sent_signature
+
+
+def check_signature(
+    key: AccessKey, sent_signature: str, method: str, raw_path: str, raw_query: str, date: str, body: bytes
+) -> None:
+    canonical = signing.canonical_request(method, raw_path, raw_query, date, body)
     if not hmac.compare_digest(signing.signature(key.secret, canonical), sent_signature):
         raise refuse("signature mismatch", canonical)
-    return key

@@ -36,9 +36,9 @@ def check(spec: dict[str, Any]) -> list[Finding]:
             findings = [Finding("valid-openapi", "/", f"the document cannot be validated: {exc!r}")]
     if not any(f.rule == "ref-resolves" for f in findings):
         for rules in (_examples, _operations, _unused):
-            # A shape the validator has already reported can stop a rule: its other findings still stand.
+            # A shape the validator has already reported can stop a rule; what it found before still stands.
             with contextlib.suppress(KeyError, TypeError, AttributeError, IndexError, ValueError):
-                findings += rules(spec)
+                rules(spec, findings)
     return sorted(set(findings), key=lambda f: (f.location, f.rule, f.message))
 
 
@@ -62,24 +62,31 @@ def as_json_schema(spec: dict[str, Any], schema: Any, seen: frozenset[str] = fro
     if not isinstance(schema, dict):
         return schema
     skip = ("nullable", "example", "discriminator", "xml", "externalDocs", "deprecated", "readOnly", "writeOnly")
-    out = {
-        k: as_json_schema(spec, v, seen) if k not in ("enum", "default", "required") else v
-        for k, v in schema.items()
-        if not k.startswith("x-") and k not in skip
-    }
+    out = {}
+    for key, value in schema.items():
+        if key in ("properties", "patternProperties") and isinstance(value, dict):  # names, not keywords
+            out[key] = {name: as_json_schema(spec, sub, seen) for name, sub in value.items()}
+        elif key in ("enum", "default", "required"):
+            out[key] = value
+        elif not key.startswith("x-") and key not in skip:
+            out[key] = as_json_schema(spec, value, seen)
     if schema.get("nullable"):
         return {"anyOf": [out, {"type": "null"}]}
     return out
 
 
-def _examples(spec: dict[str, Any]) -> list[Finding]:
+def _examples(spec: dict[str, Any], found: list[Finding]) -> None:
     """Every `example`, `examples[*].value` and `default` must validate against the schema it illustrates."""
-    found = []
 
     def verify(schema: Any, value: Any, where: tuple[Any, ...], rule: str) -> None:
-        validator = jsonschema.Draft4Validator(as_json_schema(spec, schema), format_checker=jsonschema.FormatChecker())
-        for error in validator.iter_errors(value):
-            found.append(Finding(rule, pointer(*where, *error.absolute_path), error.message))
+        try:
+            validator = jsonschema.Draft4Validator(
+                as_json_schema(spec, schema), format_checker=jsonschema.FormatChecker()
+            )
+            errors = [(pointer(*where, *e.absolute_path), e.message) for e in validator.iter_errors(value)]
+        except Exception as exc:  # noqa: BLE001 - e.g. a pattern Python's `re` cannot compile
+            errors = [(pointer(*where), f"cannot be checked: {exc}")]
+        found.extend(Finding(rule, location, message) for location, message in errors)
 
     def visit_schema(schema: Any, where: tuple[Any, ...]) -> None:
         if not isinstance(schema, dict) or "$ref" in schema:
@@ -122,7 +129,6 @@ def _examples(spec: dict[str, Any]) -> list[Finding]:
         for status, response in (operation.get("responses") or {}).items():
             for media_type, media in ((deref(spec, response) or {}).get("content") or {}).items():
                 visit_media(media, (*base, "responses", status, "content", media_type))
-    return found
 
 
 def _is_error_envelope(spec: dict[str, Any], schema: Any) -> bool:
@@ -134,8 +140,7 @@ def _is_error_envelope(spec: dict[str, Any], schema: Any) -> bool:
     return bool(kind.get("enum")) or {"statusCode", "message"} <= properties.keys()
 
 
-def _operations(spec: dict[str, Any]) -> list[Finding]:
-    found = []
+def _operations(spec: dict[str, Any], found: list[Finding]) -> None:
     global_security = "security" in spec
     for path, method, operation in operations(spec):
         where = ("paths", path, method)
@@ -190,12 +195,11 @@ def _operations(spec: dict[str, Any]) -> list[Finding]:
     return found
 
 
-def _unused(spec: dict[str, Any]) -> list[Finding]:
+def _unused(spec: dict[str, Any], found: list[Finding]) -> None:
     used = {ref for ref, _ in refs(spec)}
     schemes_used = {name for requirement in spec.get("security") or [] for name in requirement}
     for _, _, operation in operations(spec):
         schemes_used |= {name for requirement in operation.get("security") or [] for name in requirement}
-    found = []
     for kind, entries in (spec.get("components") or {}).items():
         for name in entries or {}:
             is_used = (name in schemes_used) if kind == "securitySchemes" else f"#/components/{kind}/{name}" in used

@@ -154,3 +154,30 @@ def test_cli_diff_formats_thresholds_and_git_sources(tmp_path):
     from_git = bookingkit("spec", "diff", "git:HEAD:old.yaml", str(new), cwd=tmp_path)
     assert from_git.returncode == 1 and "path-removed" in from_git.stdout
     assert bookingkit("spec", "diff", "git:nope:old.yaml", str(new), cwd=tmp_path).returncode == 2
+
+
+def test_check_reads_property_names_as_names_and_survives_foreign_patterns():
+    odd = apply(
+        BASE,
+        [
+            {"set": "/components/schemas/Item/properties/deprecated", "value": {"type": "boolean"}},
+            {"set": "/components/schemas/Item/properties/nullable", "value": {"type": "integer"}},
+            {
+                "set": "/components/schemas/Item/example",
+                "value": {"id": "1", "name": "n", "deprecated": True, "nullable": 2},
+            },
+        ],
+    )
+    assert check(odd) == []
+    wrong = apply(odd, [{"set": "/components/schemas/Item/example/nullable", "value": "not-an-int"}])
+    assert [f.rule for f in check(wrong)] == ["example-valid"]
+    foreign = apply(
+        BASE,
+        [
+            {"set": "/components/schemas/Item/properties/name/pattern", "value": "^\\p{L}+$"},
+            {"set": "/components/schemas/Item/example", "value": {"id": "1", "name": "x"}},
+            {"set": "/components/schemas/Orphan", "value": {"type": "string"}},
+        ],
+    )
+    rules = {f.rule for f in check(foreign)}
+    assert "component-used" in rules  # the other rules still ran

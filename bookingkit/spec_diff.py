@@ -79,6 +79,8 @@ class _Differ:
         old_params = {(p.get("in"), p.get("name")): p for p in parameters(self.old, old_path, old)}
         new_params = {(p.get("in"), p.get("name")): p for p in parameters(self.new, new_path, new)}
         for key in sorted(new_params.keys() - old_params.keys(), key=str):
+            if key[0] == "path":
+                continue  # a path parameter renamed is the same path to a client
             param, at = new_params[key], (*where, "parameters", f"{key[0]}:{key[1]}")
             if param.get("required"):
                 self.add(BREAKING, "request-parameter-added-required", at, f"required {key[0]} parameter {key[1]}")
@@ -109,15 +111,32 @@ class _Differ:
                 self.add(COMPATIBLE, f"{field}-changed", (*where, field), f"the {field} changed")
 
     def security(self, old: dict, new: dict, where: tuple[Any, ...]) -> None:
-        def schemes(spec: dict, operation: dict) -> set[str]:
-            requirements = operation.get("security", spec.get("security")) or []
-            return {name for requirement in requirements for name in requirement}
+        """Requirements are alternatives: a client that met one old alternative must still meet a new one."""
 
-        old_schemes, new_schemes = schemes(self.old, old), schemes(self.new, new)
-        for name in sorted(new_schemes - old_schemes):
-            self.add(BREAKING, "security-requirement-added", (*where, "security"), f"now requires {name}")
-        for name in sorted(old_schemes - new_schemes):
-            self.add(COMPATIBLE, "security-requirement-removed", (*where, "security"), f"no longer requires {name}")
+        def alternatives(spec: dict, operation: dict) -> list[dict[str, frozenset[str]]]:
+            requirements = operation.get("security", spec.get("security")) or [{}]
+            return [{name: frozenset(scopes or []) for name, scopes in r.items()} for r in requirements]
+
+        def met_by(new_alt: dict[str, frozenset[str]], old_alt: dict[str, frozenset[str]]) -> bool:
+            return all(name in old_alt and scopes <= old_alt[name] for name, scopes in new_alt.items())
+
+        def label(alternative: dict[str, frozenset[str]]) -> str:
+            return " + ".join(sorted(alternative)) or "no credentials"
+
+        old_alts, new_alts = alternatives(self.old, old), alternatives(self.new, new)
+        for old_alt in old_alts:
+            if not any(met_by(new_alt, old_alt) for new_alt in new_alts):
+                self.add(
+                    BREAKING,
+                    "security-requirement-added",
+                    (*where, "security"),
+                    f"clients with {label(old_alt)} are refused now",
+                )
+        for new_alt in new_alts:
+            if not any(met_by(old_alt, new_alt) for old_alt in old_alts):
+                self.add(
+                    COMPATIBLE, "security-requirement-removed", (*where, "security"), f"also accepts {label(new_alt)}"
+                )
 
     def request_body(self, old: Any, new: Any, where: tuple[Any, ...]) -> None:
         old, new = deref(self.old, old) or {}, deref(self.new, new) or {}
@@ -142,7 +161,8 @@ class _Differ:
             )
 
     def responses(self, old: dict, new: dict, where: tuple[Any, ...]) -> None:
-        for status in sorted(set(old) | set(new), key=str):
+        old, new = {str(k): v for k, v in old.items()}, {str(k): v for k, v in new.items()}  # 200 and '200' alike
+        for status in sorted(set(old) | set(new)):
             at = (*where, status)
             success = str(status).startswith("2")
             if status in old and status not in new:
@@ -165,6 +185,13 @@ class _Differ:
                     self.schema(
                         old_media.get("schema"), media.get("schema"), (*at, "content", media_type, "schema"), "response"
                     )
+            for media_type in (old_response.get("content") or {}).keys() - (new_response.get("content") or {}).keys():
+                self.add(
+                    BREAKING,
+                    "response-media-type-removed",
+                    (*at, "content", media_type),
+                    f"no longer answers {media_type}",
+                )
 
     # -- schemas -----------------------------------------------------------------------------------------
 
@@ -178,6 +205,16 @@ class _Differ:
         if old.get("type") != new.get("type") and old.get("type") and new.get("type"):
             self.add(BREAKING, f"{side}-type-changed", (*where, "type"), f"type {old['type']} became {new['type']}")
             return
+        if old.get("type") and not new.get("type"):
+            severity = COMPATIBLE if request else BREAKING  # a request takes more; a response may be anything
+            self.add(severity, f"{side}-type-removed", (*where, "type"), f"type {old['type']} is no longer fixed")
+        elif new.get("type") and not old.get("type"):
+            self.add(
+                BREAKING if request else COMPATIBLE,
+                f"{side}-type-added",
+                (*where, "type"),
+                f"now of type {new['type']}",
+            )
         self.texts(old, new, where)
         old_enum, new_enum = old.get("enum"), new.get("enum")
         if old_enum is not None and new_enum is not None:
@@ -201,6 +238,10 @@ class _Differ:
             self.add(BREAKING, "response-enum-removed", (*where, "enum"), "values are no longer limited")
         if request:
             self.request_constraints(old, new, where)
+            if old.get("nullable") and not new.get("nullable"):
+                self.add(BREAKING, "request-nullable-removed", (*where, "nullable"), "null is refused now")
+            elif new.get("nullable") and not old.get("nullable"):
+                self.add(COMPATIBLE, "request-nullable-added", (*where, "nullable"), "null is accepted now")
         elif new.get("nullable") and not old.get("nullable"):
             self.add(BREAKING, "response-nullable-added", (*where, "nullable"), "may now be null")
         elif old.get("nullable") and not new.get("nullable") and not request:
@@ -209,8 +250,18 @@ class _Differ:
         if isinstance(old.get("items"), dict) and isinstance(new.get("items"), dict):
             self.schema(old["items"], new["items"], (*where, "items"), side, seen)
         for combinator in ("allOf", "oneOf", "anyOf"):
-            for index, (a, b) in enumerate(zip(old.get(combinator) or [], new.get(combinator) or [], strict=False)):
+            old_branches, new_branches = old.get(combinator) or [], new.get(combinator) or []
+            for index, (a, b) in enumerate(zip(old_branches, new_branches, strict=False)):
                 self.schema(a, b, (*where, combinator, index), side, seen)
+            if combinator != "allOf" and old_branches and new_branches and len(new_branches) != len(old_branches):
+                more = len(new_branches) > len(old_branches)
+                # More alternatives: a response may answer a new shape; fewer: a request accepts fewer shapes.
+                self.add(
+                    BREAKING if more != request else COMPATIBLE,
+                    f"{side}-{combinator}-branch-{'added' if more else 'removed'}",
+                    (*where, combinator),
+                    f"{len(old_branches)} alternatives became {len(new_branches)}",
+                )
 
     def request_constraints(self, old: dict, new: dict, where: tuple[Any, ...]) -> None:
         for bound in UPPER:

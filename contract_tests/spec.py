@@ -11,6 +11,8 @@ from typing import Any
 
 import yaml
 
+from bookingkit.openapi import deref
+
 SPEC_PATH = Path(__file__).resolve().parent.parent / "openapi.yaml"
 VERBS = ("get", "put", "post", "delete", "patch")
 
@@ -18,15 +20,6 @@ VERBS = ("get", "put", "post", "delete", "patch")
 @cache
 def load_spec(path: Path = SPEC_PATH) -> dict[str, Any]:
     return yaml.safe_load(path.read_text(encoding="utf-8"))
-
-
-def deref(spec: dict[str, Any], node: Any) -> Any:
-    while isinstance(node, dict) and "$ref" in node:
-        target: Any = spec
-        for part in node["$ref"].lstrip("#/").split("/"):
-            target = target[part]
-        node = target
-    return node
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,8 @@ from typing import Any
 
 import yaml
 
+from bookingkit.openapi import deref
+
 VERBS = ("get", "put", "post", "delete", "patch")
 ONLIVE_SCHEME = "onliveSignature"
 
@@ -14,15 +16,6 @@ ONLIVE_SCHEME = "onliveSignature"
 def load_spec(path: Path) -> dict[str, Any]:
     with path.open(encoding="utf-8") as handle:
         return yaml.safe_load(handle)
-
-
-def _resolve(spec: dict[str, Any], node: dict[str, Any]) -> dict[str, Any]:
-    while "$ref" in node:
-        target: Any = spec
-        for part in node["$ref"].lstrip("#/").split("/"):
-            target = target[part]
-        node = target
-    return node
 
 
 @dataclass(frozen=True)
@@ -64,7 +57,7 @@ class SpecIndex:
                 api_of[op_id] = "onlive" if ONLIVE_SCHEME in schemes else "wingfield"
                 api_of_path.append((pattern, api_of[op_id]))
                 routes.append((pattern, method.upper(), op_id))
-                parameters = [_resolve(spec, p) for p in operation.get("parameters", [])]
+                parameters = [deref(spec, p) for p in operation.get("parameters", [])]
                 invalid_messages[op_id] = {
                     p["name"]: p["x-invalid-message"] for p in parameters if "x-invalid-message" in p
                 }
@@ -72,10 +65,10 @@ class SpecIndex:
                 for status, response in operation["responses"].items():
                     if int(status) < 400:
                         continue
-                    types = error_types_of(spec, _resolve(spec, response))
+                    types = error_types_of(spec, deref(spec, response))
                     errors_of[op_id][int(status)] = types
                     if api_of[op_id] == "onlive":
-                        media = _resolve(spec, response).get("content", {}).get("application/json", {})
+                        media = deref(spec, response).get("content", {}).get("application/json", {})
                         onlive_messages.setdefault(op_id, {})[int(status)] = media.get("example", {}).get("message", "")
                     for kind in types:
                         status_of.setdefault(kind, int(status))
@@ -115,6 +108,6 @@ def error_types_of(spec: dict[str, Any], response: dict[str, Any]) -> list[str]:
     schema = response.get("content", {}).get("application/json", {}).get("schema")
     if schema is None:
         return []
-    error = _resolve(spec, _resolve(spec, schema).get("properties", {}).get("error", {}))
-    kind = _resolve(spec, error.get("properties", {}).get("type", {}))
+    error = deref(spec, deref(spec, schema).get("properties", {}).get("error", {}))
+    kind = deref(spec, error.get("properties", {}).get("type", {}))
     return list(kind.get("enum", []))

@@ -31,9 +31,13 @@ BOOKING_ID = "externalCourtBookingId"
 MAPPING_WRITES = ("upsertCourtMapping", "deleteCourtMapping")
 MAX_ID_LENGTH = 255
 # ONLIVE.SITE writes on an existing resource: confined to the resources this run created.
-OWN_RESOURCE_WRITES = {"updateService": "id", "deleteBookingService": "id", "updateAppointment": "appointmentId"}
+OWN_RESOURCE_WRITES = {
+    "updateService": ("id", "service"),
+    "deleteBookingService": ("id", "service"),
+    "updateAppointment": ("appointmentId", "appointment"),
+}
 CREATES = {"createService": "service", "createAppointment": "appointment"}
-_created_here: set[str] = set()
+_created_here: dict[str, dict[str, None]] = {"service": {}, "appointment": {}}  # by kind, in creation order
 
 
 def _relative(path: str) -> str:
@@ -160,8 +164,19 @@ def before_call(context, case, kwargs) -> None:
     scratch = os.environ.get("BOOKINGKIT_SCRATCH_COURT")
     if scratch and _operation_id(case) in MAPPING_WRITES:
         params["courtId"] = scratch
-    if (name := OWN_RESOURCE_WRITES.get(_operation_id(case))) and params.get(name) not in _created_here:
-        params[name] = str(uuid.uuid4())  # someone else's resource, or none: a fresh id is a harmless 404
+    if own := OWN_RESOURCE_WRITES.get(_operation_id(case)):
+        name, kind = own
+        if params.get(name) not in _created_here[kind]:
+            params[name] = _own_resource(kind)
+
+
+def _own_resource(kind: str) -> str:
+    """The newest resource of this kind the run created: in a stateful scenario that is what the previous step
+    made. Not a random id: schemathesis counts a changed path parameter as one taken from a link, so a 404 to a
+    made-up id after a create would read as "created resource not found" (ST302).
+    """
+    created = _created_here[kind]
+    return next(reversed(created)) if created else str(uuid.uuid4())  # none yet: a fresh id is a harmless 404
 
 
 @schemathesis.hook
@@ -175,7 +190,7 @@ def after_call(context, case, response) -> None:
         entry = ["booking", body["externalServiceId"], body["externalCourtBookingId"]]
     elif operation in CREATES:
         entry = [CREATES[operation], response.json()["id"]]
-        _created_here.add(entry[1])
+        _created_here[entry[0]][entry[1]] = None
     else:
         return
     with open(log, "a", encoding="utf-8") as handle:

@@ -21,7 +21,8 @@ from .profile import Profile
 from .spec import SPEC_PATH
 from .wingfield import FAR_FUTURE_VERSION
 
-PROJECT = SPEC_PATH.parent  # where schemathesis.toml lives
+PROJECT = SPEC_PATH.parent
+CONFIG = PROJECT / "schemathesis.toml"
 MAX_EXAMPLES = int(os.environ.get("BOOKINGKIT_ST_MAX_EXAMPLES", "40"))
 TAGS = {
     "wingfield": ["courts", "court-mappings", "court-bookings"],
@@ -46,6 +47,8 @@ def test_schemathesis_finds_no_failure(target_profile: Profile, api, tmp_path):
         sys.executable,
         "-m",
         "schemathesis.cli",
+        "--config-file",
+        str(CONFIG),
         "run",
         str(SPEC_PATH),
         "--url",
@@ -66,7 +69,8 @@ def test_schemathesis_finds_no_failure(target_profile: Profile, api, tmp_path):
     else:
         env.update(ONLIVE_ACCESS_KEY_ID=target.access_key_id, ONLIVE_SECRET_ACCESS_KEY=target.secret_access_key)
     try:
-        result = subprocess.run(command, cwd=PROJECT, env=env, capture_output=True, text=True, timeout=600)
+        # In tmp_path, schemathesis' crash cache (.schemathesis/) stays out of the project and of the next run.
+        result = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600)
     finally:
         _remove_created(target_profile, created_log)
     assert result.returncode == 0, f"schemathesis reported failures:\n{result.stdout[-20000:]}\n{result.stderr[-3000:]}"

@@ -24,20 +24,27 @@ class Mutation:
     new: str
 
 
+SCENARIOS = ("-m", "not schemathesis")
+
+
 @dataclass(frozen=True)
 class Variant:
-    """`breaks`: rules whose tests must fail; `may_also_break`: related rules allowed to fail with them."""
+    """`breaks`: rules whose tests must fail; `may_also_break`: related rules allowed to fail with them;
+    `suite`: the pytest options that select the suite's tests to run against it.
+    """
 
     breaks: frozenset[str]
     mutations: tuple[Mutation, ...]
     may_also_break: frozenset[str] = frozenset()
+    suite: tuple[str, ...] = SCENARIOS
 
 
-def variant(breaks: str, *mutations: Mutation, also: str = "") -> Variant:
-    return Variant(frozenset(breaks.split()), mutations, frozenset(also.split()))
+def variant(breaks: str, *mutations: Mutation, also: str = "", suite: tuple[str, ...] = SCENARIOS) -> Variant:
+    return Variant(frozenset(breaks.split()), mutations, frozenset(also.split()), suite)
 
 
 BOOKINGS, STORE, ACCESS = "mock_server.domain.bookings", "mock_server.store.memory", "mock_server.domain.access"
+VALIDATION = "mock_server.validation"
 SERVICES, SIGNED = "mock_server.domain.onlive.services", "mock_server.domain.onlive.authentication"
 
 VARIANTS: dict[str, Variant] = {
@@ -193,6 +200,22 @@ VARIANTS: dict[str, Variant] = {
     ),
     "signature-not-checked": variant(
         "O6", Mutation(SIGNED, "    if not hmac.compare_digest(", "    if False and not hmac.compare_digest(")
+    ),
+    # The suite's schemathesis run, with its own checks: an error type the operation does not document (A5) ...
+    "undocumented-error-type": variant(
+        "schemathesis",
+        Mutation(VALIDATION, 'RuleViolation("invalid_schema", "request', 'RuleViolation("validation_error", "request'),
+        suite=("-m", "schemathesis", "-k", "wingfield"),
+    ),
+    # ... and a refused signature of the run's own (the mock's signer leaves the query string out).
+    "signature-without-query": variant(
+        "schemathesis",
+        Mutation(
+            SIGNED,
+            "canonical_request(method, raw_path, raw_query, date",
+            'canonical_request(method, raw_path, "", date',
+        ),
+        suite=("-m", "schemathesis", "-k", "onlive"),
     ),
 }
 

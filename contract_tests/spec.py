@@ -11,9 +11,9 @@ from typing import Any
 
 import yaml
 
+from bookingkit.files import SPEC_PATH
 from bookingkit.openapi import deref
 
-SPEC_PATH = Path(__file__).resolve().parent.parent / "openapi.yaml"
 VERBS = ("get", "put", "post", "delete", "patch")
 
 

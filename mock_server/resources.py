@@ -1,9 +1,11 @@
-"""Where the project's data files live (the mock runs from an editable install or the source tree)."""
+"""Where the mock's files live: the project's own (see bookingkit.files) and the mock's private ones."""
 
 from pathlib import Path
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-SPEC_PATH = PROJECT_ROOT / "openapi.yaml"
-DEFAULT_FIXTURES = PROJECT_ROOT / "fixtures" / "default.yaml"
+from bookingkit.files import DEFAULT_WORLD as DEFAULT_FIXTURES
+from bookingkit.files import SPEC_PATH
+
+__all__ = ["ADMIN_SPEC_PATH", "DEFAULT_FIXTURES", "SPEC_PATH", "WORLD_SCHEMA"]
+
 WORLD_SCHEMA = Path(__file__).resolve().parent / "world.schema.yaml"
 ADMIN_SPEC_PATH = Path(__file__).resolve().parent / "admin.yaml"

@@ -4,11 +4,12 @@ Each variant is a set of exact textual edits ("mutations") of the mock's source 
 process before the app is built; an edit that no longer matches exactly once stops the variant with an error,
 so a refactor cannot silently turn a variant into the working mock.
 
-Run one: `python -m tests.broken_variants VARIANT PORT`.
+Run one: `python -m tests.broken_variants VARIANT PORT` (or `fd:N`, a listening socket inherited from the caller).
 """
 
 import importlib
 import inspect
+import socket
 import sys
 import tempfile
 from dataclasses import dataclass
@@ -260,11 +261,16 @@ def _edit(text: str, mutation: Mutation, where: str) -> str:
 def main() -> None:
     import uvicorn
 
-    name, port = sys.argv[1], int(sys.argv[2])
+    name, where = sys.argv[1], sys.argv[2]
     spec_path, world_path = apply(VARIANTS[name].mutations)
     from mock_server.app import create_app  # imported after the edits, so it binds the broken code
 
-    uvicorn.run(create_app(world_path, spec_path=spec_path), host="127.0.0.1", port=port, log_level="warning")
+    app = create_app(world_path, spec_path=spec_path)
+    if where.startswith("fd:"):  # socket.socket(fileno=) reads the family from the socket; uvicorn's fd= assumes Unix
+        inherited = socket.socket(fileno=int(where.removeprefix("fd:")))
+        uvicorn.Server(uvicorn.Config(app, log_level="warning")).run(sockets=[inherited])
+    else:
+        uvicorn.run(app, host="127.0.0.1", port=int(where), log_level="warning")
 
 
 if __name__ == "__main__":

@@ -27,21 +27,26 @@ from .broken_variants import VARIANTS
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+@contextmanager
+def listening() -> Iterator[socket.socket]:
+    """A socket already bound to a free port: handed to the variant, so no other variant can take the port."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen()
+        yield sock
 
 
 @contextmanager
-def serving(name: str, port: int, log: Path) -> Iterator[None]:
+def serving(name: str, sock: socket.socket, log: Path) -> Iterator[None]:
     """The variant in its own process, until the block ends."""
+    port = sock.getsockname()[1]
     with log.open("w") as handle:
         process = subprocess.Popen(
-            [sys.executable, "-m", "tests.broken_variants", name, str(port)],
+            [sys.executable, "-m", "tests.broken_variants", name, f"fd:{sock.fileno()}"],
             cwd=ROOT,
             stdout=handle,
             stderr=subprocess.STDOUT,
+            pass_fds=(sock.fileno(),),
         )
         try:
             deadline = time.monotonic() + 60
@@ -73,15 +78,14 @@ class Outcome:
 
 
 def run_suite_against(name: str, folder: Path) -> Outcome:
-    port = free_port()
-    profile = yaml.safe_load(BUNDLED_MOCK_PROFILE.read_text())
-    for api in ("wingfield", "onlive"):
-        profile[api]["base_url"] = f"http://127.0.0.1:{port}/api/v1"
     folder.mkdir()
-    target = folder / "target.yaml"
-    target.write_text(yaml.safe_dump(profile))
-    summary = folder / "verdicts.json"
-    with serving(name, port, folder / "mock.log"):
+    with listening() as sock, serving(name, sock, folder / "mock.log"):
+        profile = yaml.safe_load(BUNDLED_MOCK_PROFILE.read_text())
+        for api in ("wingfield", "onlive"):
+            profile[api]["base_url"] = f"http://127.0.0.1:{sock.getsockname()[1]}/api/v1"
+        target = folder / "target.yaml"
+        target.write_text(yaml.safe_dump(profile))
+        summary = folder / "verdicts.json"
         run = subprocess.run(
             [
                 sys.executable,

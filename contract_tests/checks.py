@@ -37,7 +37,7 @@ OWN_RESOURCE_WRITES = {
     "updateAppointment": ("appointmentId", "appointment"),
 }
 CREATES = {"createService": "service", "createAppointment": "appointment"}
-_created_here: dict[str, dict[str, None]] = {"service": {}, "appointment": {}}  # by kind, in creation order
+_created_here: dict[str, dict[str, None]] = {kind: {} for kind in CREATES.values()}  # ids by kind, oldest first
 
 
 def _relative(path: str) -> str:

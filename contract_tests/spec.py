@@ -82,14 +82,7 @@ def error_contract_problems(method: str, path: str, status: int, content_type: s
         return [*problems, f"body is not {{'error': {{'type', 'message'}}}}: {str(body)[:200]}"]
     if error["type"] == "invalid_schema":
         issues = error.get("issues")
-        if (
-            not isinstance(issues, list)
-            or not issues
-            or not all(
-                isinstance(i, dict) and isinstance(i.get("path"), list) and isinstance(i.get("message"), str)
-                for i in issues
-            )
-        ):
+        if not _entries(issues, path=list, message=str):
             problems.append(f"invalid_schema without a list of {{path, message}} issues: {issues!r}")
     if operation is not None:
         documented = operation.errors.get(status)
@@ -100,20 +93,22 @@ def error_contract_problems(method: str, path: str, status: int, content_type: s
     return problems
 
 
+def _entries(value: Any, **fields: type) -> bool:
+    """A non-empty list of objects whose `fields` have these types (the issues of a validation error)."""
+    return (
+        isinstance(value, list)
+        and bool(value)
+        and all(isinstance(e, dict) and all(isinstance(e.get(k), t) for k, t in fields.items()) for e in value)
+    )
+
+
 def _onlive_problems(operation: Operation | None, status: int, body: Any) -> list[str]:
     """O5: `{statusCode, message}` plus `errors: [{field, message}]` on validation errors."""
     if not isinstance(body, dict) or body.get("statusCode") != status or not isinstance(body.get("message"), str):
         return [f"body is not {{'statusCode': {status}, 'message': ...}}: {str(body)[:200]}"]
     problems = []
     errors = body.get("errors")
-    if status == 400 and not (
-        isinstance(errors, list)
-        and errors
-        and all(
-            isinstance(e, dict) and isinstance(e.get("field"), str) and isinstance(e.get("message"), str)
-            for e in errors
-        )
-    ):
+    if status == 400 and not _entries(errors, field=str, message=str):
         problems.append(f"a 400 without a list of {{field, message}} errors: {errors!r}")
     if operation is not None:
         documented = operation.messages.get(status)

@@ -11,19 +11,16 @@ import os
 import subprocess
 import sys
 import uuid
-from pathlib import Path
 
 import httpx
 import pytest
 
 from bookingkit import signing
-from bookingkit.files import SCHEMATHESIS_CONFIG
+from bookingkit.files import SCHEMATHESIS_CONFIG, SPEC_PATH
 
 from .profile import Profile
-from .spec import SPEC_PATH
 from .wingfield import FAR_FUTURE_VERSION
 
-HOOKS_ROOT = Path(__file__).resolve().parent.parent  # where `contract_tests.checks` (the config's hooks) imports from
 MAX_EXAMPLES = int(os.environ.get("BOOKINGKIT_ST_MAX_EXAMPLES", "40"))
 TAGS = {
     "wingfield": ["courts", "court-mappings", "court-bookings"],
@@ -42,7 +39,6 @@ def test_schemathesis_finds_no_failure(target_profile: Profile, api, tmp_path):
         **os.environ,
         "BOOKINGKIT_CONFINE_PREFIX": f"st-{uuid.uuid4().hex[:10]}-",
         "BOOKINGKIT_CREATED_LOG": str(created_log),
-        "PYTHONPATH": os.pathsep.join(filter(None, [str(HOOKS_ROOT), os.environ.get("PYTHONPATH")])),
     }
     command = [
         sys.executable,

@@ -10,6 +10,8 @@ import connexion
 from connexion.middleware import MiddlewarePosition
 from connexion.options import SwaggerUIOptions
 
+from bookingkit.files import DEFAULT_WORLD, SPEC_PATH
+
 from .clock import Clock
 from .control.admin import AdminHandlers, admin_gate
 from .control.faults import FaultInjector, Faults
@@ -28,7 +30,7 @@ from .handlers.court_bookings import CourtBookingHandlers
 from .handlers.court_mappings import CourtMappingHandlers
 from .handlers.courts import CourtHandlers
 from .onlive_gate import SignatureGate, organization_gate
-from .resources import ADMIN_SPEC_PATH, DEFAULT_FIXTURES, SPEC_PATH
+from .resources import ADMIN_SPEC_PATH
 from .security import token_gate
 from .spec import SpecIndex, load_spec
 from .validation import VALIDATOR_MAP
@@ -109,7 +111,7 @@ def create_app(
     Without `admin_token`, one is generated (the CLI prints it)."""
     clock = clock or Clock()
     spec = load_spec(spec_path)
-    source = fixtures or DEFAULT_FIXTURES
+    source = fixtures or DEFAULT_WORLD
     world = load_world(source, clock, spec)
     index = SpecIndex.build(spec)
     mock = Mock(world, clock, spec, source, index, seed)

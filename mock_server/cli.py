@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from .resources import DEFAULT_FIXTURES
+from bookingkit.files import DEFAULT_WORLD
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -23,7 +23,7 @@ def main() -> None:
 @click.option(
     "--fixtures",
     type=click.Path(dir_okay=False, path_type=Path),
-    default=DEFAULT_FIXTURES,
+    default=DEFAULT_WORLD,
     show_default="fixtures/default.yaml",
     help="World file to start with.",
 )
@@ -162,11 +162,10 @@ def spec_check(file: str | None, form: str) -> None:
     One line per finding: its JSON pointer, rule name and message. Exit code: 0 nothing found, 1 findings,
     2 the file cannot be read.
     """
+    from bookingkit.files import SPEC_PATH
     from bookingkit.openapi import SpecSourceError, load
     from bookingkit.spec_check import check
     from bookingkit.spec_reports import check_report
-
-    from .resources import SPEC_PATH
 
     try:
         document = load(file or str(SPEC_PATH))

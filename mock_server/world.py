@@ -8,6 +8,8 @@ from typing import Any
 import jsonschema
 import yaml
 
+from bookingkit.files import SPEC_PATH
+
 from .clock import Clock
 from .domain.bookings import CourtBookings
 from .domain.courts import CourtMappings
@@ -25,7 +27,7 @@ from .domain.models import (
 from .domain.onlive.appointments import Appointments
 from .domain.onlive.models import AccessKey, Calendar
 from .domain.onlive.services import BookingServices
-from .resources import SPEC_PATH, WORLD_SCHEMA
+from .resources import WORLD_SCHEMA
 from .spec import load_spec
 from .store import MemoryStore, OnliveMemoryStore
 from .timestamps import parse_instant

@@ -223,9 +223,9 @@ VARIANTS: dict[str, Variant] = {
 
 def apply(mutations: tuple[Mutation, ...]) -> tuple[Path, Path]:
     """Apply the edits in this process; returns the spec and world files to serve (edited copies)."""
-    from mock_server.resources import DEFAULT_FIXTURES, SPEC_PATH
+    from bookingkit.files import DEFAULT_WORLD, SPEC_PATH
 
-    texts = {SPEC: SPEC_PATH.read_text(encoding="utf-8"), WORLD: DEFAULT_FIXTURES.read_text(encoding="utf-8")}
+    texts = {SPEC: SPEC_PATH.read_text(encoding="utf-8"), WORLD: DEFAULT_WORLD.read_text(encoding="utf-8")}
     for mutation in mutations:
         if mutation.module in texts:
             texts[mutation.module] = _edit(texts[mutation.module], mutation, mutation.module)

@@ -9,9 +9,9 @@ import pytest
 import yaml
 
 from bookingkit import signing
+from bookingkit.files import DEFAULT_WORLD
 from contract_tests.profile import BUNDLED_MOCK_PROFILE, load_profile
 from mock_server.app import create_app
-from mock_server.resources import DEFAULT_FIXTURES
 
 from .conftest import COURT, SERVICE, TOKENS
 
@@ -72,7 +72,7 @@ def test_reset_goes_back_to_the_loaded_world(http):
 
 
 def test_fixtures_load_another_world_and_a_bad_one_changes_nothing(http):
-    world = yaml.safe_load(DEFAULT_FIXTURES.read_text())
+    world = yaml.safe_load(DEFAULT_WORLD.read_text())
     world["courts"][0]["name"] = "Renamed by the test"
     world["courtBookings"] = []
     assert http.put("/__admin/fixtures", json=world, headers=ADMIN).status_code == 200

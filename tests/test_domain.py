@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from bookingkit.files import DEFAULT_WORLD
 from mock_server.clock import Clock
 from mock_server.domain.access import (
     accessible_court,
@@ -31,7 +32,6 @@ from mock_server.domain.models import (
     Participant,
     Tombstone,
 )
-from mock_server.resources import DEFAULT_FIXTURES
 from mock_server.store import MemoryStore
 from mock_server.timestamps import parse_instant
 from mock_server.world import load_world
@@ -69,7 +69,7 @@ def clock() -> FakeClock:
 
 @pytest.fixture
 def store(clock: FakeClock) -> MemoryStore:
-    return load_world(DEFAULT_FIXTURES, clock).wingfield
+    return load_world(DEFAULT_WORLD, clock).wingfield
 
 
 @pytest.fixture

@@ -7,10 +7,10 @@ import pytest
 import yaml
 
 from bookingkit import signing
+from bookingkit.files import DEFAULT_WORLD
 from contract_tests.profile import BUNDLED_MOCK_PROFILE, load_profile
 from mock_server.app import create_app
 from mock_server.clock import Clock
-from mock_server.resources import DEFAULT_FIXTURES
 from mock_server.world import WorldError, load_world
 
 ONLIVE = load_profile(BUNDLED_MOCK_PROFILE).onlive_target
@@ -127,7 +127,7 @@ def test_lists_filter_and_page(call):
     ],
 )
 def test_bad_onlive_world_fails_naming_file_and_entry(tmp_path, change, expected):
-    world = yaml.safe_load(DEFAULT_FIXTURES.read_text())
+    world = yaml.safe_load(DEFAULT_WORLD.read_text())
     change(world["onlive"])
     path = tmp_path / "world.yaml"
     path.write_text(yaml.safe_dump(world))

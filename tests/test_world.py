@@ -7,17 +7,17 @@ from pathlib import Path
 import pytest
 import yaml
 
+from bookingkit.files import DEFAULT_WORLD
 from mock_server.clock import Clock
-from mock_server.resources import DEFAULT_FIXTURES
 from mock_server.world import WorldError, load_world
 
 from .conftest import PROFILE
 
-WORLD = yaml.safe_load(DEFAULT_FIXTURES.read_text())
+WORLD = yaml.safe_load(DEFAULT_WORLD.read_text())
 
 
 def write_world(tmp_path: Path, change) -> Path:
-    world = yaml.safe_load(DEFAULT_FIXTURES.read_text())
+    world = yaml.safe_load(DEFAULT_WORLD.read_text())
     change(world)
     path = tmp_path / "world.yaml"
     path.write_text(yaml.safe_dump(world))
@@ -25,12 +25,12 @@ def write_world(tmp_path: Path, change) -> Path:
 
 
 def test_default_world_loads():
-    store = load_world(DEFAULT_FIXTURES, Clock()).wingfield
+    store = load_world(DEFAULT_WORLD, Clock()).wingfield
     assert store.court(PROFILE["courts"]["granted"][0]) is not None
 
 
 def test_target_profile_agrees_with_default_world():
-    store = load_world(DEFAULT_FIXTURES, Clock()).wingfield
+    store = load_world(DEFAULT_WORLD, Clock()).wingfield
     now = Clock().now()
     service, other = PROFILE["external_service_id"], PROFILE["other_external_service_id"]
     tokens = {name: store.token(value) for name, value in PROFILE["tokens"].items()}

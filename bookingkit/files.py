@@ -12,3 +12,4 @@ _DATA = Path(__file__).resolve().parent / "data"
 SPEC_PATH = (_DATA / "openapi.yaml").resolve()
 SCHEMATHESIS_CONFIG = (_DATA / "schemathesis.toml").resolve()
 DEFAULT_WORLD = (_DATA / "default-world.yaml").resolve()
+RULE_CATALOGUE = (_DATA / "rules.md").resolve()

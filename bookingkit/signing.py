@@ -1,4 +1,4 @@
-"""The ONLIVE.SITE request-signing scheme (decisions.md, "The ONLIVE.SITE signing scheme used here").
+"""The ONLIVE.SITE request-signing scheme (docs/rules.md, "The ONLIVE.SITE signing scheme").
 
 One module, used by the mock to verify, by the contract suite and `bookingkit sign` to sign. The public docs
 describe an AWS-SigV4-like scheme without its recipe; this is the project's:

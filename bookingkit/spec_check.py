@@ -4,6 +4,7 @@ Findings carry a rule name and a JSON pointer. Validity is openapi-spec-validato
 """
 
 import contextlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,7 +36,7 @@ def check(spec: dict[str, Any]) -> list[Finding]:
         except Exception as exc:  # noqa: BLE001 - the validator's own failure on a broken document is a finding
             findings = [Finding("valid-openapi", "/", f"the document cannot be validated: {exc!r}")]
     if not any(f.rule == "ref-resolves" for f in findings):
-        for rules in (_examples, _operations, _unused):
+        for rules in (_examples, _operations, _unused, _undocumented_constraints):
             # A shape the validator has already reported can stop a rule; what it found before still stands.
             with contextlib.suppress(KeyError, TypeError, AttributeError, IndexError, ValueError):
                 rules(spec, findings)
@@ -208,3 +209,93 @@ def _unused(spec: dict[str, Any], found: list[Finding]) -> None:
                     Finding("component-used", pointer("components", kind, name), f"{kind} {name} is never used")
                 )
     return found
+
+
+UNDOCUMENTED = "x-undocumented-constraints"
+CONSTRAINT_KEYWORDS = frozenset(
+    ("type", "format", "enum", "pattern", "minLength", "maxLength", "minimum", "maximum", "exclusiveMinimum")
+    + ("exclusiveMaximum", "multipleOf", "minItems", "maxItems", "uniqueItems", "minProperties", "maxProperties")
+    + ("required", "additionalProperties", "allOf", "anyOf", "oneOf", "not")
+)
+
+
+def _schemas(spec: dict[str, Any]) -> Iterator[tuple[tuple[Any, ...], Any]]:
+    """Every schema node written in the document (not through a `$ref`), with where it stands."""
+
+    def walk(schema: Any, where: tuple[Any, ...]) -> Iterator[tuple[tuple[Any, ...], Any]]:
+        if not isinstance(schema, dict) or "$ref" in schema:
+            return
+        yield where, schema
+        for key in ("items", "additionalProperties", "not"):
+            yield from walk(schema.get(key), (*where, key))
+        for name, sub in (schema.get("properties") or {}).items():
+            yield from walk(sub, (*where, "properties", name))
+        for key in ("allOf", "oneOf", "anyOf"):
+            for index, sub in enumerate(schema.get(key) or []):
+                yield from walk(sub, (*where, key, index))
+
+    def media(holder: Any, where: tuple[Any, ...]) -> Iterator[tuple[tuple[Any, ...], Any]]:
+        if not isinstance(holder, dict) or "$ref" in holder:
+            return
+        if "schema" in holder:
+            yield from walk(holder["schema"], (*where, "schema"))
+        for media_type, content in (holder.get("content") or {}).items():
+            yield from media(content, (*where, "content", media_type))
+
+    components = spec.get("components") or {}
+    for name, schema in (components.get("schemas") or {}).items():
+        yield from walk(schema, ("components", "schemas", name))
+    for kind in ("parameters", "requestBodies", "responses", "headers"):
+        for name, holder in (components.get(kind) or {}).items():
+            yield from media(holder, ("components", kind, name))
+    for path, item in (spec.get("paths") or {}).items():
+        for index, param in enumerate(item.get("parameters") or []):
+            yield from media(param, ("paths", path, "parameters", index))
+    for path, method, operation in operations(spec):
+        base = ("paths", path, method)
+        for index, param in enumerate(operation.get("parameters") or []):
+            yield from media(param, (*base, "parameters", index))
+        yield from media(operation.get("requestBody"), (*base, "requestBody"))
+        for status, response in (operation.get("responses") or {}).items():
+            yield from media(response, (*base, "responses", status))
+
+
+def _markers(node: Any, where: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]:
+    """Where the document carries the extension; example values and property names are data, not nodes."""
+    if isinstance(node, dict):
+        if UNDOCUMENTED in node:
+            yield where
+        for key, value in node.items():
+            if key in ("example", "examples", "default", "enum", "x-error-types"):
+                continue
+            if key == "properties" and isinstance(value, dict):
+                for name, sub in value.items():
+                    yield from _markers(sub, (*where, key, name))
+            else:
+                yield from _markers(value, (*where, key))
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            yield from _markers(value, (*where, index))
+
+
+def _undocumented_constraints(spec: dict[str, Any], found: list[Finding]) -> None:
+    """`x-undocumented-constraints` (P5): a list of constraint keywords, each present on the same schema node."""
+    rule = "undocumented-constraint-unknown"
+    schemas = dict(_schemas(spec))
+    for where in _markers(spec):
+        location = pointer(*where, UNDOCUMENTED)
+        node = schemas.get(where)
+        if node is None:
+            found.append(Finding(rule, location, "only a schema node can mark its constraints"))
+            continue
+        marked = node[UNDOCUMENTED]
+        if not isinstance(marked, list) or not marked or not all(isinstance(k, str) for k in marked):
+            found.append(Finding(rule, location, f"not a non-empty list of keyword names: {marked!r}"))
+            continue
+        for keyword in marked:
+            if keyword not in CONSTRAINT_KEYWORDS:
+                found.append(Finding(rule, location, f"{keyword!r} is not a constraint keyword"))
+            elif keyword not in node:
+                found.append(Finding(rule, location, f"{keyword!r} is not on this schema"))
+        for keyword in sorted({k for k in marked if marked.count(k) > 1}):
+            found.append(Finding(rule, location, f"{keyword!r} is listed twice"))

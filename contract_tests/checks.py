@@ -20,10 +20,12 @@ from urllib.parse import urlparse
 import requests
 import schemathesis
 from schemathesis.core.parameters import ParameterLocation
+from schemathesis.specs.openapi.checks import negative_data_rejection
 from schemathesis.transport.prepare import get_exclude_headers
 
 from bookingkit import signing
 
+from .documented import documented_violations
 from .profile import BUNDLED_MOCK_PROFILE, load_profile
 from .spec import error_contract_problems, load_spec
 
@@ -58,9 +60,32 @@ def error_envelope(ctx, response, case) -> bool | None:
     except ValueError:
         body = response.text
     path = _relative(urlparse(response.request.url).path)
-    problems = error_contract_problems(case.method, path, response.status_code, content_type, body)
+    allow = (response.headers.get("allow") or [None])[0]
+    problems = error_contract_problems(case.method, path, response.status_code, content_type, body, allow)
     assert not problems, "; ".join(problems)
     return None
+
+
+@schemathesis.check
+def documented_negative_data_rejection(ctx, response, case) -> bool | None:
+    """P5: generated negative data must be refused only where it breaks a constraint the docs or decisions.md
+    state. schemathesis' own `negative_data_rejection` (switched off in schemathesis.toml) also asserts the
+    constraints the spec adds on its own (`x-undocumented-constraints`), which a correct implementation may
+    leave unenforced; this one runs it only on requests that, as sent, break a documented constraint.
+    """
+    meta = case.meta
+    if meta is None or not meta.generation.mode.is_negative:
+        return None
+    locations = {str(where.value) for where, part in meta.components.items() if part.mode.is_negative}
+    request = response.request
+    body = request.body.encode("utf-8") if isinstance(request.body, str) else request.body
+    headers = {name: str(value) for name, value in request.headers.items()}
+    violations = documented_violations(
+        _operation_id(case) or "", request.url, headers, body, locations or {"path", "query", "header", "body"}
+    )
+    if not violations:
+        return None
+    return negative_data_rejection(ctx, response, case)
 
 
 SIGN_ME = "ONLIVESITE sign-me"

@@ -17,8 +17,8 @@ def wingfield_target(target_profile: Profile) -> WingfieldTarget:
 
 
 @pytest.fixture
-def scenario() -> Scenario:
-    return Scenario()
+def scenario(wingfield_target: WingfieldTarget) -> Scenario:
+    return Scenario(wingfield_target.booking_window)
 
 
 @pytest.fixture
@@ -35,6 +35,8 @@ def optional(target: WingfieldTarget, group: str, key: str) -> str:
     value = {"tokens": target.tokens, "users": target.users}.get(group, {}).get(key)
     if group == "courts":
         value = {"not_granted": target.not_granted_court, "scratch": target.scratch_court}.get(key)
+    if group == "facilities":
+        value = {"not_granted": target.not_granted_facility}.get(key)
     if group == "service":
         value = target.other_external_service_id
     if not value:

@@ -21,7 +21,7 @@ import pytest
 
 from .profile import BUNDLED_MOCK_PROFILE, Profile, ProfileError, load_profile
 
-RULE_ID = re.compile(r"^test_([ABO]\d+)_")
+RULE_ID = re.compile(r"^test_([A-Z]+\d+)_")
 KINDS = ("documented", "decision")
 PROFILE = pytest.StashKey[Profile]()
 SUITE_PACKAGE = "contract_tests"
@@ -36,7 +36,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "documented: the public docs state this rule; every implementation must pass")
-    config.addinivalue_line("markers", "decision: bookingkit's answer where the docs are silent (decisions.md)")
+    config.addinivalue_line("markers", "decision: bookingkit's answer where the docs are silent (docs/rules.md)")
     config.addinivalue_line("markers", "schemathesis: property-based and stateful testing generated from the spec")
     config.pluginmanager.register(VerdictBook(config), "bookingkit-verdicts")
     if path := config.getoption("--target", None):

@@ -1,12 +1,14 @@
 """Target profiles: what the suite needs to know about an implementation, read from a YAML file."""
 
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 BUNDLED_MOCK_PROFILE = Path(__file__).resolve().parent / "targets" / "mock.yaml"
+DEFAULT_BOOKING_WINDOW = (datetime(2090, 1, 1, tzinfo=UTC), datetime(2100, 1, 1, tzinfo=UTC))
 
 
 class ProfileError(Exception):
@@ -21,11 +23,18 @@ class WingfieldTarget:
     granted_courts: tuple[str, str]
     other_external_service_id: str | None = None
     not_granted_court: str | None = None
-    scratch_court: str | None = None
+    scratch_courts: tuple[str, ...] = ()
+    not_granted_facility: str | None = None
     users: dict[str, str] = field(default_factory=dict)
+    booking_window: tuple[datetime, datetime] = DEFAULT_BOOKING_WINDOW
 
     def token(self, name: str) -> str | None:
         return self.tokens.get(name)
+
+    @property
+    def scratch_court(self) -> str | None:
+        """The court the suite may map and unmap freely (the first of `courts.scratch`)."""
+        return self.scratch_courts[0] if self.scratch_courts else None
 
 
 @dataclass(frozen=True)
@@ -104,6 +113,15 @@ def _wingfield(path: Path, section: Any, base_url: str | None) -> WingfieldTarge
     need(isinstance(granted, list) and len(granted) >= 2, "courts.granted", "at least two court ids are required")
     users = section.get("users") or {}
     need(isinstance(users, dict), "users", "must be a mapping")
+    scratch = courts.get("scratch") or []
+    scratch = [scratch] if isinstance(scratch, str) else scratch
+    need(
+        isinstance(scratch, list) and all(isinstance(c, str) for c in scratch),
+        "courts.scratch",
+        "a court id or a list of court ids",
+    )
+    facilities = section.get("facilities") or {}
+    need(isinstance(facilities, dict), "facilities", "must be a mapping")
     return WingfieldTarget(
         base_url=url.rstrip("/"),
         external_service_id=section["external_service_id"],
@@ -111,6 +129,30 @@ def _wingfield(path: Path, section: Any, base_url: str | None) -> WingfieldTarge
         granted_courts=(granted[0], granted[1]),
         other_external_service_id=section.get("other_external_service_id"),
         not_granted_court=courts.get("not_granted"),
-        scratch_court=courts.get("scratch"),
+        scratch_courts=tuple(scratch),
+        not_granted_facility=facilities.get("not_granted"),
         users={k: v for k, v in users.items() if isinstance(v, str)},
+        booking_window=_booking_window(path, section.get("booking_window")),
     )
+
+
+def _booking_window(path: Path, value: Any) -> tuple[datetime, datetime]:
+    """Where the suite may book: `{from, to}` instants at least three days apart (default: the 2090s)."""
+    if value is None:
+        return DEFAULT_BOOKING_WINDOW
+    where = f"{path}: wingfield.booking_window"
+    if not isinstance(value, dict) or not {"from", "to"} <= value.keys():
+        raise ProfileError(f"{where}: a mapping with 'from' and 'to' (ISO 8601 instants) is required")
+    bounds = []
+    for key in ("from", "to"):
+        raw = value[key]
+        try:
+            moment = raw if isinstance(raw, datetime) else datetime.fromisoformat(str(raw).replace("Z", "+00:00"))
+        except ValueError:
+            raise ProfileError(f"{where}.{key}: not an ISO 8601 instant: {raw!r}") from None
+        if moment.tzinfo is None:
+            raise ProfileError(f"{where}.{key}: give an offset or Z: {raw!r}")
+        bounds.append(moment.astimezone(UTC))
+    if bounds[1] - bounds[0] < timedelta(days=3):
+        raise ProfileError(f"{where}: 'to' must be at least three days after 'from'")
+    return bounds[0], bounds[1]

@@ -65,8 +65,18 @@ def operation_for(method: str, path: str) -> Operation | None:
 ONLIVE_PREFIXES = ("/services", "/booking-services", "/appointments", "/calendars")
 
 
-def error_contract_problems(method: str, path: str, status: int, content_type: str, body: Any) -> list[str]:
-    """What is wrong with an error response, against its API's envelope (A5, O5) and what its operation documents."""
+def error_contract_problems(
+    method: str, path: str, status: int, content_type: str, body: Any, allow: str | None = None
+) -> list[str]:
+    """What is wrong with an error response, against its API's envelope (A5, O5) and what its operation documents.
+
+    Two statuses are free of the envelope: 413, an implementation's own body limit (P1), and 405, which must
+    carry `Allow` (P6, RFC 9110) and may have any body.
+    """
+    if status == 413:
+        return []
+    if status == 405:
+        return [] if allow is not None else ["a 405 without an Allow header"]
     problems = []
     if not content_type.startswith("application/json"):
         problems.append(f"Content-Type is {content_type!r}, not application/json")

@@ -1,4 +1,4 @@
-"""Scenario tests of the court-booking rules B1-B28 (decisions.md), one or more per rule, named after it.
+"""Scenario tests of the court-booking rules B1-B28 (docs/rules.md), one or more per rule, named after it.
 
 Each test works in its own corner (unique external ids, a random far-future day) and only asserts on data it
 created, so the suite can run against a shared environment. Markers: `documented` (the public docs promise

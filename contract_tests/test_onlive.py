@@ -1,4 +1,4 @@
-"""Scenario tests of the ONLIVE.SITE booking-service rules O1-O7 (decisions.md), named after them."""
+"""Scenario tests of the ONLIVE.SITE booking-service rules O1-O7 (docs/rules.md), named after them."""
 
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -170,17 +170,6 @@ def test_O6_every_authentication_failure_is_401(onlive, case):
         sent = {**good, **headers}
         response = onlive.http.get(onlive.url("/services"), headers={k: v for k, v in sent.items() if v})
     refused(response)
-
-
-@decision
-def test_O6_wrong_signature_shows_the_canonical_request_not_the_secret(onlive):
-    headers = signed_headers(onlive, path="/services?limit=5&page=1")
-    headers["Authorization"] = headers["Authorization"][:-8] + "00000000"
-    response = onlive.http.get(onlive.url("/services?limit=5&page=1"), headers=headers)
-    refused(response)
-    canonical = response.json().get("canonicalRequest", "")
-    assert canonical.split("\n")[:4] == ["GET", "/api/v1/services", "limit=5&page=1", headers[signing.DATE_HEADER]]
-    assert onlive.secret not in response.text
 
 
 @decision

@@ -81,14 +81,20 @@ def mock(host: str, port: int, fixtures: Path, admin_token: str | None, seed: in
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="Target profile (YAML). Without it, the bundled mock is started on a free port and tested.",
 )
+@click.option("--list-rules", is_flag=True, help="Print the rule catalogue (id, kind, rule) and exit.")
 @click.pass_context
-def test(ctx: click.Context, target: Path | None) -> None:
+def test(ctx: click.Context, target: Path | None, list_rules: bool) -> None:
     """Run the contract suite against an implementation: `bookingkit test --target FILE [pytest options]`.
 
     Any pytest option passes through, e.g. `-m documented` (only what the public docs promise), `-k B17`,
     `--junitxml report.xml`, `--summary-json verdicts.json`, `--summary-md verdicts.md`.
     Exit code: pytest's (0 all passed, 1 a test failed, 2 interrupted, 4 usage error, 5 nothing collected).
     """
+    if list_rules:
+        from contract_tests.catalogue import load_catalogue, render
+
+        click.echo(render(load_catalogue()))
+        return
     import pytest
 
     args = ["--pyargs", "contract_tests", *(["--target", str(target)] if target else []), *ctx.args]

@@ -1,51 +1,15 @@
-"""Deliberately broken variants of the mock, to prove that the contract suite can fail.
+"""Deliberately broken variants of the mock, to prove that the contract suite can fail: each breaks one rule,
+and the suite's tests of that rule (and only of it, or of declared related rules) must fail against it."""
 
-Each variant is a set of exact textual edits ("mutations") of the mock's source or spec, applied in a fresh
-process before the app is built; an edit that no longer matches exactly once stops the variant with an error,
-so a refactor cannot silently turn a variant into the working mock.
-
-Run one: `python -m tests.broken_variants VARIANT PORT` (or `fd:N`, a listening socket inherited from the caller).
-"""
-
-import importlib
-import inspect
-import socket
-import sys
-import tempfile
-from dataclasses import dataclass
-from pathlib import Path
-
-SPEC, WORLD = "openapi.yaml", "fixtures/default.yaml"
-
-
-@dataclass(frozen=True)
-class Mutation:
-    module: str  # a mock_server module, SPEC or WORLD
-    old: str
-    new: str
-
-
-SCENARIOS = ("-m", "not schemathesis")
-
-
-@dataclass(frozen=True)
-class Variant:
-    """`breaks`: rules whose tests must fail; `may_also_break`: related rules allowed to fail with them;
-    `suite`: the pytest options that select the suite's tests to run against it.
-    """
-
-    breaks: frozenset[str]
-    mutations: tuple[Mutation, ...]
-    may_also_break: frozenset[str] = frozenset()
-    suite: tuple[str, ...] = SCENARIOS
-
-
-def variant(breaks: str, *mutations: Mutation, also: str = "", suite: tuple[str, ...] = SCENARIOS) -> Variant:
-    return Variant(frozenset(breaks.split()), mutations, frozenset(also.split()), suite)
-
+from .variants import SPEC, WORLD, Mutation, Variant, variant
 
 BOOKINGS, STORE, ACCESS = "mock_server.domain.bookings", "mock_server.store.memory", "mock_server.domain.access"
 VALIDATION = "mock_server.validation"
+COURTS, REPRESENTATIONS, ERRORS = (
+    "mock_server.domain.courts",
+    "mock_server.handlers.representations",
+    "mock_server.errors",
+)
 SERVICES, SIGNED = "mock_server.domain.onlive.services", "mock_server.domain.onlive.authentication"
 
 VARIANTS: dict[str, Variant] = {
@@ -182,6 +146,101 @@ VARIANTS: dict[str, Variant] = {
     "read-level-may-write": variant(
         "A2", Mutation(ACCESS, "    if LEVELS[held] < LEVELS[level]:", '    if held == "none":'), also="A3 A4"
     ),
+    "court-mapping-always-null": variant(
+        "C1",
+        Mutation(
+            REPRESENTATIONS,
+            '        "mapping": None\n        if mapping is None',
+            '        "mapping": None\n        if True',
+        ),
+        also="M5",
+    ),
+    "unrelated-court-readable": variant(
+        "C2",
+        Mutation(
+            COURTS,
+            "        court = accessible_court(self.store, service_id, court_id)\n"
+            "        return court, self._facility(court)",
+            "        court = self.store.court(court_id)\n        if court is None:\n"
+            '            raise RuleViolation("court_not_found", "no such court")\n'
+            "        return court, self._facility(court)",
+        ),
+    ),
+    "unrelated-facility-listed": variant(
+        "C3",
+        Mutation(
+            COURTS,
+            "        if not self.store.has_organization_relation(service_id, facility.organization_id):",
+            "        if False:",
+        ),
+    ),
+    "mapping-replace-resets-created-at": variant(
+        "M1", Mutation(COURTS, "created_at = stored.created_at if stored else now", "created_at = now")
+    ),
+    "external-court-id-reused": variant(
+        "M2", Mutation(COURTS, "if taken is not None and taken.court_id != court_id:", "if False:"), also="M6"
+    ),
+    "delete-of-missing-mapping-is-404": variant(
+        "M3",
+        Mutation(
+            COURTS,
+            "        accessible_court(self.store, service_id, court_id)\n"
+            "        self.store.delete_mapping(service_id, court_id)",
+            "        accessible_court(self.store, service_id, court_id)\n"
+            "        if self.store.mapping(service_id, court_id) is None:\n"
+            '            raise RuleViolation("court_mapping_not_found", "no mapping")\n'
+            "        self.store.delete_mapping(service_id, court_id)",
+        ),
+        also="C1",
+    ),
+    "unmapped-court-is-court-not-found": variant(
+        "M4",
+        Mutation(COURTS, 'raise RuleViolation("court_mapping_not_found",', 'raise RuleViolation("court_not_found",'),
+    ),
+    "facility-courts-show-no-mapping": variant(
+        "M5",
+        Mutation(
+            COURTS,
+            "return facility, [(court, self.store.mapping(service_id, court.id)) for court in courts]",
+            "return facility, [(court, None) for court in courts]",
+        ),
+        also="C3",
+    ),
+    "mapping-filter-matches-prefixes": variant(
+        "M6",
+        Mutation(
+            COURTS,
+            "            found = self.store.mapping_by_external_id(service_id, external_court_id)\n"
+            "            candidates = [found] if found else []",
+            "            candidates = [m for m in self.store.mappings(service_id)"
+            " if m.external_court_id.startswith(external_court_id)]",
+        ),
+    ),
+    # P1, P3, P6: what no implementation may do where it is free.
+    "oversize-body-is-500": variant(
+        "P1",
+        Mutation(
+            VALIDATION,
+            "            if int(declared) > MAX_BODY_BYTES:\n                raise _schema_problem(",
+            "            if int(declared) > MAX_BODY_BYTES:\n                raise RuntimeError(",
+        ),
+    ),
+    "canonical-request-leaks-the-secret": variant(
+        "P3",
+        Mutation(
+            SIGNED,
+            'raise refuse("signature mismatch", canonical)',
+            'raise refuse("signature mismatch", canonical + key.secret)',
+        ),
+    ),
+    "405-without-allow": variant(
+        "P6",
+        Mutation(
+            ERRORS,
+            '            headers["Allow"] = index.allow_header(request.url.path) or headers.get("Allow", "")',
+            '            headers.pop("Allow", None)',
+        ),
+    ),
     "delete-answers-without-deleted-at": variant(
         "O1", Mutation(SERVICES, "        return deleted\n", "        return service\n")
     ),
@@ -200,12 +259,24 @@ VARIANTS: dict[str, Variant] = {
         "O6", Mutation(SIGNED, "    if not signing.within_window(moment, now):", "    if False:")
     ),
     "signature-not-checked": variant(
-        "O6", Mutation(SIGNED, "    if not hmac.compare_digest(", "    if False and not hmac.compare_digest(")
+        "O6",
+        Mutation(SIGNED, "    if not hmac.compare_digest(", "    if False and not hmac.compare_digest("),
+        also="P3",
     ),
     # The suite's schemathesis run, with its own checks: an error type the operation does not document (A5) ...
     "undocumented-error-type": variant(
         "schemathesis",
         Mutation(VALIDATION, 'RuleViolation("invalid_schema", "request', 'RuleViolation("validation_error", "request'),
+        suite=("-m", "schemathesis", "-k", "wingfield"),
+    ),
+    # ... a documented constraint left unchecked (P5 spares only the spec's own: this one is in the docs) ...
+    "court-filter-accepts-any-string": variant(
+        "schemathesis",
+        Mutation(
+            SPEC,
+            "      description: Exact match (B25).\n      schema:\n        type: string\n        format: uuid\n",
+            "      description: Exact match (B25).\n      schema:\n        type: string\n",
+        ),
         suite=("-m", "schemathesis", "-k", "wingfield"),
     ),
     # ... and a refused signature of the run's own (the mock's signer leaves the query string out).
@@ -219,59 +290,3 @@ VARIANTS: dict[str, Variant] = {
         suite=("-m", "schemathesis", "-k", "onlive"),
     ),
 }
-
-
-def apply(mutations: tuple[Mutation, ...]) -> tuple[Path, Path]:
-    """Apply the edits in this process; returns the spec and world files to serve (edited copies)."""
-    from bookingkit.files import DEFAULT_WORLD, SPEC_PATH
-
-    texts = {SPEC: SPEC_PATH.read_text(encoding="utf-8"), WORLD: DEFAULT_WORLD.read_text(encoding="utf-8")}
-    for mutation in mutations:
-        if mutation.module in texts:
-            texts[mutation.module] = _edit(texts[mutation.module], mutation, mutation.module)
-            continue
-        module = importlib.import_module(mutation.module)
-        source = _edit(inspect.getsource(module), mutation, mutation.module)
-        before = dict(module.__dict__)
-        exec(compile(source, module.__file__, "exec"), module.__dict__)  # noqa: S102 - our own source, edited
-        _rebind(before, module.__dict__)
-    folder = Path(tempfile.mkdtemp())
-    (folder / "openapi.yaml").write_text(texts[SPEC], encoding="utf-8")
-    (folder / "world.yaml").write_text(texts[WORLD], encoding="utf-8")
-    return folder / "openapi.yaml", folder / "world.yaml"
-
-
-def _rebind(before: dict, after: dict) -> None:
-    """Modules that imported a name from the edited one (e.g. a package's re-export) get the new object."""
-    replaced = {id(old): after[name] for name, old in before.items() if after.get(name) is not old}
-    for name, module in list(sys.modules.items()):
-        if name.startswith("mock_server"):
-            for attribute, value in list(vars(module).items()):
-                if id(value) in replaced:
-                    setattr(module, attribute, replaced[id(value)])
-
-
-def _edit(text: str, mutation: Mutation, where: str) -> str:
-    count = text.count(mutation.old)
-    if count != 1:
-        raise SystemExit(f"mutation of {where} matches {count} times, not once: {mutation.old!r}")
-    return text.replace(mutation.old, mutation.new)
-
-
-def main() -> None:
-    import uvicorn
-
-    name, where = sys.argv[1], sys.argv[2]
-    spec_path, world_path = apply(VARIANTS[name].mutations)
-    from mock_server.app import create_app  # imported after the edits, so it binds the broken code
-
-    app = create_app(world_path, spec_path=spec_path)
-    if where.startswith("fd:"):  # socket.socket(fileno=) reads the family from the socket; uvicorn's fd= assumes Unix
-        inherited = socket.socket(fileno=int(where.removeprefix("fd:")))
-        uvicorn.Server(uvicorn.Config(app, log_level="warning")).run(sockets=[inherited])
-    else:
-        uvicorn.run(app, host="127.0.0.1", port=int(where), log_level="warning")
-
-
-if __name__ == "__main__":
-    main()

@@ -12,6 +12,7 @@ from mock_server.domain.models import CourtMapping
 from .conftest import COURT, COURT_2, COURT_NOT_GRANTED, OTHER_SERVICE, SERVICE, TOKENS, check_error_contract
 
 COURT_3 = "1a2b3c4d-5e6f-4a1b-8c2d-3e4f5a6b7c8d"  # Riverside, unmapped in the default world
+COURT_4 = "2b3c4d5e-6f70-4a81-9b2c-3d4e5f6a7b8c"  # Riverside, unmapped too: the suite's second scratch court
 FACILITY = "5f9c1d7e-2b4a-4c1e-9d3f-8a6b7c5d4e3f"  # Riverside Center
 FACILITY_NOT_GRANTED = "a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d"  # Hillside Park
 UNKNOWN = "00000000-0000-4000-8000-000000000000"
@@ -149,10 +150,11 @@ def test_facility_courts_are_sorted_by_name_each_with_mapping_or_null(api):
     response = facility_courts(api)
     assert response.status_code == 200
     page = response.json()
-    assert page["totalCount"] == 3
-    assert [c["id"] for c in page["items"]] == [COURT, COURT_2, COURT_3]  # by name; by id would be 2, 3, 1
-    assert [c["name"] for c in page["items"]] == ["Court 1", "Court 2", "Court 3"]
-    assert [c["mapping"] and c["mapping"]["externalCourtId"] for c in page["items"]] == ["RIV-1", "RIV-2", None]
+    assert page["totalCount"] == 4
+    assert [c["id"] for c in page["items"]] == [COURT, COURT_2, COURT_3, COURT_4]  # by name; by id: 2, 3, 4, 1
+    assert [c["name"] for c in page["items"]] == ["Court 1", "Court 2", "Court 3", "Court 4"]
+    mapped = [c["mapping"] and c["mapping"]["externalCourtId"] for c in page["items"]]
+    assert mapped == ["RIV-1", "RIV-2", None, None]
     assert all(c["facilityId"] == FACILITY and c["facilityName"] == "Riverside Center" for c in page["items"])
     for item in page["items"]:
         assert court(api, item["id"]).json() == item
@@ -170,11 +172,11 @@ def test_facility_courts_mapping_follows_writes_and_service(api, other):
 def test_facility_courts_paging_and_total_count(api):
     everything = facility_courts(api).json()["items"]
     page = facility_courts(api, offset=1, limit=1).json()
-    assert page == {"items": everything[1:2], "totalCount": 3}
-    assert facility_courts(api, offset=2, limit=100).json() == {"items": everything[2:], "totalCount": 3}
-    assert facility_courts(api, limit=2).json() == {"items": everything[:2], "totalCount": 3}
-    assert facility_courts(api, offset=3).json() == {"items": [], "totalCount": 3}
-    assert facility_courts(api, offset=1000).json() == {"items": [], "totalCount": 3}
+    assert page == {"items": everything[1:2], "totalCount": 4}
+    assert facility_courts(api, offset=2, limit=100).json() == {"items": everything[2:], "totalCount": 4}
+    assert facility_courts(api, limit=2).json() == {"items": everything[:2], "totalCount": 4}
+    assert facility_courts(api, offset=4).json() == {"items": [], "totalCount": 4}
+    assert facility_courts(api, offset=1000).json() == {"items": [], "totalCount": 4}
 
 
 @pytest.mark.parametrize(

@@ -718,6 +718,7 @@ def test_courts_of_facility(store, clock):
         ("Court 1", "RIV-1"),
         ("Court 2", "RIV-2"),
         ("Court 3", None),
+        ("Court 4", None),
     ]
     assert kind_of(courts.of_facility, SERVICE, FACILITY_NOT_GRANTED) == "organization_access_denied"
     assert kind_of(courts.of_facility, SERVICE, UNKNOWN_ID) == "facility_not_found"

@@ -13,12 +13,13 @@ from pathlib import Path
 from bookingkit import files
 
 ROOT = Path(__file__).resolve().parent.parent
-SOURCES = ("pyproject.toml", "README.md", "openapi.yaml", "schemathesis.toml", "fixtures")
+SOURCES = ("pyproject.toml", "README.md", "openapi.yaml", "schemathesis.toml", "fixtures", "docs")
 PACKAGES = ("bookingkit", "mock_server", "contract_tests")
 SHIPPED = {
     "bookingkit/data/openapi.yaml": ROOT / "openapi.yaml",
     "bookingkit/data/schemathesis.toml": ROOT / "schemathesis.toml",
     "bookingkit/data/default-world.yaml": ROOT / "fixtures" / "default.yaml",
+    "bookingkit/data/rules.md": ROOT / "docs" / "rules.md",
     "mock_server/world.schema.yaml": ROOT / "mock_server" / "world.schema.yaml",
     "mock_server/admin.yaml": ROOT / "mock_server" / "admin.yaml",
     "contract_tests/targets/mock.yaml": ROOT / "contract_tests" / "targets" / "mock.yaml",
@@ -29,6 +30,7 @@ def test_the_source_tree_reads_the_top_level_files():
     assert files.SPEC_PATH == ROOT / "openapi.yaml"
     assert files.SCHEMATHESIS_CONFIG == ROOT / "schemathesis.toml"
     assert files.DEFAULT_WORLD == ROOT / "fixtures" / "default.yaml"
+    assert files.RULE_CATALOGUE == ROOT / "docs" / "rules.md"
 
 
 def test_the_wheel_ships_the_project_files(tmp_path):

@@ -98,6 +98,10 @@ DEFECTS = [
     ),
     ("path-parameter-declared", [{"remove": "/paths/~1items~1{itemId}/put/parameters"}]),
     ("component-used", [{"set": "/components/schemas/Orphan", "value": {"type": "string"}}]),
+    (
+        "undocumented-constraint-unknown",
+        [{"set": "/components/schemas/ItemWrite/properties/kind/x-undocumented-constraints", "value": ["maxLength"]}],
+    ),
 ]
 
 
@@ -181,3 +185,37 @@ def test_check_reads_property_names_as_names_and_survives_foreign_patterns():
     )
     rules = {f.rule for f in check(foreign)}
     assert "component-used" in rules  # the other rules still ran
+
+
+MARK = "x-undocumented-constraints"
+
+
+def test_check_accepts_undocumented_constraints_marked_on_their_own_schema_nodes():
+    marked = apply(
+        BASE,
+        [
+            {"set": f"/components/schemas/ItemWrite/{MARK}", "value": ["additionalProperties", "required"]},
+            {"set": f"/components/schemas/ItemWrite/properties/name/{MARK}", "value": ["maxLength"]},
+            {"set": f"/paths/~1items~1{{itemId}}/get/parameters/1/schema/{MARK}", "value": ["minimum", "maximum"]},
+            {"set": "/components/schemas/Item/properties/x-undocumented-constraints", "value": {"type": "string"}},
+        ],
+    )
+    assert check(marked) == []
+
+
+@pytest.mark.parametrize(
+    "where, value, message",
+    [
+        ("/components/schemas/ItemWrite/properties/kind", ["maxLength"], "'maxLength' is not on this schema"),
+        ("/components/schemas/ItemWrite/properties/count", "maximum", "not a non-empty list of keyword names"),
+        ("/components/schemas/ItemWrite/properties/count", [], "not a non-empty list of keyword names"),
+        ("/components/schemas/ItemWrite/properties/count", [{"maximum": 10}], "not a non-empty list of keyword"),
+        ("/components/schemas/ItemWrite/properties/count", ["maximum", "maximum"], "'maximum' is listed twice"),
+        ("/components/schemas/ItemWrite/properties/name", ["type", "description"], "'description' is not a constr"),
+        ("/paths/~1items~1{itemId}/get/parameters/1", ["required"], "only a schema node can mark its constraints"),
+    ],
+)
+def test_check_reports_a_mark_that_names_no_constraint_of_its_node(where, value, message):
+    findings = check(apply(BASE, [{"set": f"{where}/{MARK}", "value": value}]))
+    assert [(f.rule, f.location) for f in findings] == [("undocumented-constraint-unknown", f"{where}/{MARK}")]
+    assert findings[0].message.startswith(message), findings[0].message

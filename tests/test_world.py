@@ -50,6 +50,11 @@ def test_target_profile_agrees_with_default_world():
         assert store.has_organization_relation(service, organization_of(court_id))
     assert store.court(PROFILE["courts"]["not_granted"]) is not None
     assert not store.has_organization_relation(service, organization_of(PROFILE["courts"]["not_granted"]))
+    for court_id in PROFILE["courts"]["scratch"]:  # granted, and free of mappings for the suite to write
+        assert store.has_organization_relation(service, organization_of(court_id))
+        assert store.mapping(service, court_id) is None
+    facility = store.facility(PROFILE["facilities"]["not_granted"])
+    assert facility is not None and not store.has_organization_relation(service, facility.organization_id)
     users = PROFILE["users"]
     assert store.user_relation(service, users["related"]).status == "ACCEPTED"
     assert store.user(users["unrelated"]) is not None and store.user_relation(service, users["unrelated"]) is None
@@ -69,7 +74,7 @@ def test_default_world_has_every_relation_status():
             "courts[1]: facilityId 00000000-0000-4000-8000-000000000000 is not defined",
         ),
         (lambda w: w["apiTokens"][0].update(scopes={"court-booking": "admin"}), "apiTokens[0].scopes.court-booking"),
-        (lambda w: w["courts"].append(dict(w["courts"][0])), "courts[4]: duplicate"),
+        (lambda w: w["courts"].append(dict(w["courts"][0])), "courts[5]: duplicate"),
         (lambda w: w["users"][0].update(id="not-a-uuid"), "users[0].id"),
         (lambda w: w.update(bogus=[]), "(top level): Additional properties"),
         (

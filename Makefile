@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench clean
+.PHONY: run test lint bench bench-prism bench-sustained clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,12 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/court_bookings.py
+
+bench-prism: $(STAMP)
+	$(BIN)/python benchmarks/versus_prism.py $(ARGS)
+
+bench-sustained: $(STAMP)
+	$(BIN)/python benchmarks/versus_prism.py --sustained
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache .hypothesis

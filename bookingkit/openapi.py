@@ -8,6 +8,8 @@ from typing import Any
 
 import yaml
 
+from .documents import parse
+
 VERBS = ("get", "put", "post", "delete", "patch", "head", "options", "trace")
 
 
@@ -32,7 +34,7 @@ def load(source: str) -> dict[str, Any]:
         except OSError as exc:
             raise SpecSourceError(f"{source}: cannot read ({exc.strerror})") from None
     try:
-        document = yaml.safe_load(text)
+        document = parse(text)
     except yaml.YAMLError as exc:
         raise SpecSourceError(f"{source}: not valid YAML or JSON ({exc})") from None
     if not isinstance(document, dict):

@@ -9,8 +9,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from bookingkit.documents import parse
 from bookingkit.files import SPEC_PATH
 from bookingkit.openapi import deref
 
@@ -19,7 +18,7 @@ VERBS = ("get", "put", "post", "delete", "patch")
 
 @cache
 def load_spec(path: Path = SPEC_PATH) -> dict[str, Any]:
-    return yaml.safe_load(path.read_text(encoding="utf-8"))
+    return parse(path.read_text(encoding="utf-8"))
 
 
 @dataclass(frozen=True)

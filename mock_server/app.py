@@ -6,13 +6,14 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-import connexion
 from connexion.middleware import MiddlewarePosition
 from connexion.options import SwaggerUIOptions
 
 from bookingkit.files import DEFAULT_WORLD, SPEC_PATH
 
 from .clock import Clock
+from .collector import paced_collector
+from .control.access_log import AccessLog
 from .control.admin import AdminHandlers, admin_gate
 from .control.faults import FaultInjector, Faults
 from .control.journal import Journal, JournalMiddleware
@@ -22,6 +23,7 @@ from .domain.courts import CourtMappings, Courts
 from .domain.onlive.appointments import Appointments
 from .domain.onlive.calendars import Calendars
 from .domain.onlive.services import BookingServices
+from .engine import MockApp
 from .errors import install_error_handlers
 from .handlers.appointments import AppointmentHandlers
 from .handlers.booking_services import BookingServiceHandlers
@@ -106,7 +108,8 @@ def create_app(
     spec_path: Path = SPEC_PATH,
     admin_token: str | None = None,
     seed: int | None = None,
-) -> connexion.AsyncApp:
+    access_log: AccessLog | None = None,
+) -> MockApp:
     """`validate_responses` makes a response that breaks the spec a 500: for tests, not for partners.
     Without `admin_token`, one is generated (the CLI prints it)."""
     clock = clock or Clock()
@@ -121,7 +124,7 @@ def create_app(
             if isinstance(operation, dict) and "operationId" in operation:
                 mock.resolve(operation["operationId"])
 
-    app = connexion.AsyncApp(__name__)
+    app = MockApp(__name__, validate_responses=validate_responses, lifespan=paced_collector)
     app.add_api(
         spec,
         resolver=mock.resolve,
@@ -142,7 +145,11 @@ def create_app(
         swagger_ui_options=SwaggerUIOptions(swagger_ui=True),
     )
     app.add_middleware(
-        JournalMiddleware, position=MiddlewarePosition.BEFORE_EXCEPTION, journal=mock.journal, index=index
+        JournalMiddleware,
+        position=MiddlewarePosition.BEFORE_EXCEPTION,
+        journal=mock.journal,
+        index=index,
+        access_log=access_log,
     )
     app.add_middleware(
         SignatureGate, position=MiddlewarePosition.BEFORE_SECURITY, store=world.onlive, clock=clock, index=index

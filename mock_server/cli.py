@@ -52,10 +52,12 @@ def mock(host: str, port: int, fixtures: Path, admin_token: str | None, seed: in
     import uvicorn  # imported late, like the app: `--help` stays fast
 
     from .app import create_app
+    from .control.access_log import AccessLog
     from .world import WorldError
 
+    access_log = AccessLog(sys.stderr) if logging.getLevelName(log_level.upper()) <= logging.INFO else None
     try:
-        app = create_app(fixtures, admin_token=admin_token, seed=seed)
+        app = create_app(fixtures, admin_token=admin_token, seed=seed, access_log=access_log)
     except WorldError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(2)
@@ -73,6 +75,8 @@ def mock(host: str, port: int, fixtures: Path, admin_token: str | None, seed: in
     logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(name)s %(message)s")
     logging.getLogger("connexion").setLevel(max(logging.WARNING, logging.getLogger().level))
     uvicorn.run(app, host=host, port=port, workers=1, log_level=log_level, access_log=False)
+    if access_log is not None:
+        access_log.flush()
 
 
 @main.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})

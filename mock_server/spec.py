@@ -5,8 +5,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from bookingkit.documents import parse
 from bookingkit.openapi import deref
 
 VERBS = ("get", "put", "post", "delete", "patch")
@@ -15,7 +14,7 @@ ONLIVE_SCHEME = "onliveSignature"
 
 def load_spec(path: Path) -> dict[str, Any]:
     with path.open(encoding="utf-8") as handle:
-        return yaml.safe_load(handle)
+        return parse(handle.read())
 
 
 @dataclass(frozen=True)

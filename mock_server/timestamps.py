@@ -2,6 +2,7 @@
 
 import re
 from datetime import UTC, datetime, timedelta, timezone
+from functools import lru_cache
 
 _RFC3339 = re.compile(  # ASCII digits only; used with fullmatch, since `$` would also accept a final newline
     r"([0-9]{4})-([0-9]{2})-([0-9]{2})[Tt]([0-9]{2}):([0-9]{2}):([0-9]{2})(?:\.([0-9]+))?([Zz]|[+-][0-9]{2}:[0-9]{2})"
@@ -15,7 +16,14 @@ class InvalidInstant(ValueError):
 
 def parse_instant(text: str) -> datetime:
     """Parse to UTC. Fractions beyond microseconds are truncated; all offsets of one instant compare equal."""
-    match = _RFC3339.fullmatch(text) if isinstance(text, str) else None
+    if not isinstance(text, str):
+        raise InvalidInstant(f"{text!r} is not an RFC 3339 date-time")
+    return _parse(text)
+
+
+@lru_cache(maxsize=4096)  # the same instants come again and again (versions, a day's slots, filters)
+def _parse(text: str) -> datetime:
+    match = _RFC3339.fullmatch(text)
     if match is None:
         raise InvalidInstant(f"{text!r} is not an RFC 3339 date-time")
     year, month, day, hour, minute, second, fraction, offset = match.groups()
@@ -37,8 +45,12 @@ def parse_instant(text: str) -> datetime:
 
 def format_instant(moment: datetime) -> str:
     """UTC with `Z`; the fraction is written only when there is one, without trailing zeros."""
-    moment = moment.astimezone(UTC)
-    text = f"{moment.year:04d}-" + moment.strftime("%m-%dT%H:%M:%S")  # strftime's %Y does not pad years < 1000
+    if moment.tzinfo is not UTC:
+        moment = moment.astimezone(UTC)
+    text = (
+        f"{moment.year:04d}-{moment.month:02d}-{moment.day:02d}"
+        f"T{moment.hour:02d}:{moment.minute:02d}:{moment.second:02d}"
+    )
     if moment.microsecond:
         text += "." + f"{moment.microsecond:06d}".rstrip("0")
     return text + "Z"

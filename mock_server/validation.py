@@ -17,6 +17,7 @@ from starlette.types import Message, Receive, Scope
 from .domain.errors import RuleViolation
 
 FORMATS = jsonschema.FormatChecker()  # date-time (with rfc3339-validator), uuid, email, date, ...
+PARSED_BODY = "bookingkit.body"  # the scope key of the JSON body, parsed and validated once
 MAX_BODY_BYTES = 64 * 1024
 
 
@@ -54,6 +55,10 @@ class BodyValidator(JSONRequestBodyValidator):
     keyword, the request fails with that documented type instead of `invalid_schema` (B9, B10).
     """
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._compiled = Draft4RequestValidator(self._schema, format_checker=FORMATS)  # once per operation
+
     async def wrap_receive(self, receive: Receive, *, scope: Scope) -> tuple[Receive, Scope]:
         headers = Headers(scope=scope)
         declared = headers.get("content-length")
@@ -65,6 +70,7 @@ class BodyValidator(JSONRequestBodyValidator):
         messages, raw = await read_body(receive)
         body = self._decode(raw)
         self._validate(body)
+        scope[PARSED_BODY] = body
         return self._insert_messages(receive, messages=messages), scope
 
     def _decode(self, raw: bytes) -> Any:
@@ -84,8 +90,7 @@ class BodyValidator(JSONRequestBodyValidator):
             if self._required and not self._nullable:
                 raise _schema_problem([{"path": ["body"], "message": "a JSON body is required"}])
             return body
-        validator = Draft4RequestValidator(self._schema, format_checker=FORMATS)
-        errors = sorted(validator.iter_errors(body), key=lambda e: list(map(str, e.absolute_path)))
+        errors = sorted(self._compiled.iter_errors(body), key=lambda e: list(map(str, e.absolute_path)))
         if not errors:
             return body
         special = [(e.schema.get("x-error-types") or {}).get(e.validator) for e in errors]
@@ -97,15 +102,22 @@ class BodyValidator(JSONRequestBodyValidator):
 
 
 class ParametersValidator(ParameterValidator):
-    """All parameter issues at once, with formats checked; unknown query parameters are issues too."""
+    """All parameter issues at once, with formats checked; unknown query parameters are issues too. Each
+    parameter's validator is built once, when connexion builds this for its operation at start."""
 
-    @staticmethod
-    def validate_parameter(
-        parameter_type: str, value: Any, param: dict[str, Any], param_name: str | None = None
+    def __init__(self, parameters: list[dict[str, Any]], *args: Any, **kwargs: Any) -> None:
+        super().__init__(parameters, *args, **kwargs)
+        self._validators = {
+            (param["in"], param["name"]): Draft4RequestValidator(param.get("schema", param), format_checker=FORMATS)
+            for param in parameters
+        }
+
+    def validate_parameter(  # type: ignore[override] # connexion calls it through the instance
+        self, parameter_type: str, value: Any, param: dict[str, Any], param_name: str | None = None
     ) -> str | None:
         if value is None:
             return f"{param['name']} is required" if param.get("required") else None
-        validator = Draft4RequestValidator(param.get("schema", param), format_checker=FORMATS)
+        validator = self._validators[(param["in"], param["name"])]
         return next((e.message for e in validator.iter_errors(value)), None)
 
     def validate_request(self, request: Any) -> None:

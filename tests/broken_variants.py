@@ -23,7 +23,9 @@ VARIANTS: dict[str, Variant] = {
         Mutation(
             BOOKINGS,
             "                    return stored  # B3: idempotent repeat, nothing changes\n",
-            "                    stored = replace(stored, updated_at=self.clock.now_after(stored.updated_at))\n"
+            "                    stored = __import__('dataclasses').replace(\n"
+            "                        stored, updated_at=self.clock.now_after(stored.updated_at)\n"
+            "                    )\n"
             "                    self.store.put_booking(stored)\n"
             "                    return stored\n",
         ),
@@ -38,7 +40,14 @@ VARIANTS: dict[str, Variant] = {
         ),
         also="B6 B7",
     ),
-    "replace-resets-created-at": variant("B5", Mutation(BOOKINGS, "created_at=stored.created_at,", "created_at=now,")),
+    "replace-resets-created-at": variant(
+        "B5",
+        Mutation(
+            BOOKINGS,
+            "created_at, updated_at, seq = stored.created_at,",
+            "created_at, updated_at, seq = self.clock.now(),",
+        ),
+    ),
     "five-participants-accepted": variant(
         "B8", Mutation(SPEC, "maxItems: 4\n          uniqueItems: true", "maxItems: 5\n          uniqueItems: true")
     ),
@@ -62,8 +71,8 @@ VARIANTS: dict[str, Variant] = {
         "B13",
         Mutation(
             STORE,
-            "return candidate if candidate.end > start else None",
-            "return candidate if candidate.end >= start else None",
+            "return candidate if candidate.end_us > start_us else None",
+            "return candidate if candidate.end_us >= start_us else None",
         ),
         Mutation(WORLD, 'startDate: "2020-03-02T11:00:00Z"', 'startDate: "2020-03-02T11:30:00Z"'),  # seeds touch
     ),
@@ -71,7 +80,7 @@ VARIANTS: dict[str, Variant] = {
         "B13",
         Mutation(
             STORE,
-            "        index = self._court_index.get(court_id)\n        if not index:",
+            "        index = self._court_starts.get(court_id)\n        if not index:",
             "        index = None\n        if not index:",
         ),
         also="B14 A4",
@@ -108,7 +117,8 @@ VARIANTS: dict[str, Variant] = {
             STORE,
             "        self._unindex(key)\n        self._records[key] = tombstone\n",
             "        old = self._records.get(key)\n        self._unindex(key)\n"
-            "        if isinstance(old, Booking):\n            self._service_index[old.service_id].add(old)\n"
+            "        if isinstance(old, Booking):\n"
+            "            self._lists.setdefault((old.service_id,), SortedKeyList(key=_list_order)).add(old)\n"
             "        self._records[key] = tombstone\n",
         ),
         also="B21 B23 B24 B25",
@@ -125,8 +135,8 @@ VARIANTS: dict[str, Variant] = {
         "B23",
         Mutation(
             STORE,
-            "    return (-to_micros(booking.updated_at), booking.seq)",
-            "    return (to_micros(booking.updated_at), booking.seq)",
+            "    return _key(-booking.updated_us, booking.seq)",
+            "    return _key(booking.updated_us, booking.seq)",
         ),
         also="B24 B25",
     ),

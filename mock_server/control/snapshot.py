@@ -26,7 +26,7 @@ class SnapshotError(ValueError):
 
 def encode(value: Any) -> Any:
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        fields = {f.name: encode(getattr(value, f.name)) for f in dataclasses.fields(value)}
+        fields = {f.name: encode(getattr(value, f.name)) for f in dataclasses.fields(value) if f.init}
         return {"@type": type(value).__name__, **fields}
     if isinstance(value, datetime):
         return {"@instant": value.isoformat()}

@@ -1,7 +1,6 @@
 """Court bookings: upsert, delete, read and list, with rules B1-B28 (checked in the order of A4)."""
 
 from collections.abc import Mapping
-from dataclasses import replace
 from typing import Any
 
 from ..clock import Clock
@@ -50,8 +49,6 @@ class CourtBookings:
                 require_user_access(self.store, service_id, participant.user_id)
         # Versions (B2-B5, B21).
         key: BookingKey = (service_id, external_id)
-        now = self.clock.now()
-        draft = Booking(service_id, external_id, court.id, start, end, version, participants, now, now)
         stored = self.store.booking_record(key)
         if isinstance(stored, Tombstone) and version <= stored.external_updated_at:
             raise RuleViolation("stale_write", "the booking was deleted at this or a later externalUpdatedAt")
@@ -59,18 +56,20 @@ class CourtBookings:
             if version < stored.external_updated_at:
                 raise RuleViolation("stale_write", "externalUpdatedAt is older than the stored one")
             if version == stored.external_updated_at:
-                if draft.same_payload(stored):
+                if stored.has_payload(court.id, start, end, participants):
                     return stored  # B3: idempotent repeat, nothing changes
                 raise RuleViolation("version_conflict", "same externalUpdatedAt as stored, but a different payload")
             # B5: replaced; createdAt and the internal id stay, updatedAt always moves forward.
-            booking = replace(
-                draft, created_at=stored.created_at, updated_at=self.clock.now_after(stored.updated_at), seq=stored.seq
-            )
+            created_at, updated_at, seq = stored.created_at, self.clock.now_after(stored.updated_at), stored.seq
         else:
-            booking = replace(draft, seq=self.store.next_booking_seq())
+            created_at = updated_at = self.clock.now()
+            seq = self.store.next_booking_seq()
         # Overlap (B13, B14): half-open, any service, never with itself; the error reveals nothing.
         if self.store.find_overlap(court.id, start, end, exclude=key) is not None:
             raise RuleViolation("court_booking_overlap", "the court is already booked for part of this time")
+        booking = Booking(
+            service_id, external_id, court.id, start, end, version, participants, created_at, updated_at, seq
+        )
         self.store.put_booking(booking)
         return booking
 

@@ -1,8 +1,11 @@
 """The things the Wingfield court area talks about."""
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
+
+from ..timestamps import to_micros
 
 Level = Literal["none", "read", "write"]
 RelationStatus = Literal["PENDING", "ACCEPTED", "REJECTED"]
@@ -107,6 +110,15 @@ class Booking:
     created_at: datetime
     updated_at: datetime
     seq: int = 0  # the internal id: list tie-break (B23), never exposed
+    # The instants as integer microseconds, computed once: indexes and filters compare these, not datetimes.
+    start_us: int = field(init=False, repr=False, compare=False)
+    end_us: int = field(init=False, repr=False, compare=False)
+    updated_us: int = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "start_us", to_micros(self.start))
+        object.__setattr__(self, "end_us", to_micros(self.end))
+        object.__setattr__(self, "updated_us", to_micros(self.updated_at))
 
     @property
     def key(self) -> BookingKey:
@@ -114,11 +126,17 @@ class Booking:
 
     def same_payload(self, other: "Booking") -> bool:
         """B7: court, instants, and participants as a set."""
+        return self.has_payload(other.court_id, other.start, other.end, other.participants)
+
+    def has_payload(
+        self, court_id: str, start: datetime, end: datetime, participants: tuple["Participant", ...]
+    ) -> bool:
+        """B7, against the fields of a request."""
         return (
-            self.court_id == other.court_id
-            and self.start == other.start
-            and self.end == other.end
-            and set(self.participants) == set(other.participants)
+            self.court_id == court_id
+            and self.start == start
+            and self.end == end
+            and set(self.participants) == set(participants)
         )
 
 
@@ -150,8 +168,29 @@ class BookingQuery:
             (self.court_id is None or booking.court_id == self.court_id)
             and (self.external_id is None or booking.external_id == self.external_id)
             and all(p in booking.participants for p in self.participants)
-            and (self.overlaps_from is None or booking.end > self.overlaps_from)
-            and (self.overlaps_to is None or booking.start < self.overlaps_to)
-            and (self.updated_from is None or booking.updated_at >= self.updated_from)
-            and (self.updated_to is None or booking.updated_at <= self.updated_to)
+            and (self.overlaps_from is None or booking.end_us > to_micros(self.overlaps_from))
+            and (self.overlaps_to is None or booking.start_us < to_micros(self.overlaps_to))
+            and (self.updated_from is None or booking.updated_us >= to_micros(self.updated_from))
+            and (self.updated_to is None or booking.updated_us <= to_micros(self.updated_to))
         )
+
+    def matcher(self, *, court: bool = True, participants: int = 0) -> Callable[[Booking], bool] | None:
+        """A test for what an index does not already guarantee: `court=False` when the index is the court's,
+        `participants=1` when it is the first participant's. None when nothing is left to test."""
+        court_id = self.court_id if court else None
+        wanted = self.participants[participants:]
+        low = None if self.overlaps_from is None else to_micros(self.overlaps_from)
+        high = None if self.overlaps_to is None else to_micros(self.overlaps_to)
+        if court_id is None and not wanted and low is None and high is None and self.external_id is None:
+            return None
+
+        def test(booking: Booking) -> bool:
+            return (
+                (court_id is None or booking.court_id == court_id)
+                and (self.external_id is None or booking.external_id == self.external_id)
+                and all(p in booking.participants for p in wanted)
+                and (low is None or booking.end_us > low)
+                and (high is None or booking.start_us < high)
+            )
+
+        return test

@@ -1,5 +1,7 @@
 """JSON shapes of the domain objects, as the spec's read schemas describe them (B28: UTC with Z)."""
 
+from collections import OrderedDict
+from collections.abc import Callable
 from typing import Any
 
 from ..domain.models import Booking, Court, CourtMapping, Facility
@@ -34,7 +36,36 @@ def mapping_json(mapping: CourtMapping) -> dict[str, Any]:
     }
 
 
+class _Views:
+    """The JSON of immutable records, built once and kept for the most recently shown ones: a list page shows
+    the same bookings again and again. Keyed by identity; an entry holds its record, so its id stays its own."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._entries: OrderedDict[int, tuple[Any, dict[str, Any]]] = OrderedDict()
+
+    def get(self, record: Any, render: Callable[[Any], dict[str, Any]]) -> dict[str, Any]:
+        key = id(record)
+        entry = self._entries.get(key)
+        if entry is not None and entry[0] is record:
+            self._entries.move_to_end(key)
+            return entry[1]
+        view = render(record)
+        self._entries[key] = (record, view)
+        if len(self._entries) > self.size:
+            self._entries.popitem(last=False)
+        return view
+
+
+_BOOKINGS = _Views(20_000)
+
+
 def booking_json(booking: Booking) -> dict[str, Any]:
+    """Shared between answers: the caller must not change it."""
+    return _BOOKINGS.get(booking, _booking_json)
+
+
+def _booking_json(booking: Booking) -> dict[str, Any]:
     return {
         "externalServiceId": booking.service_id,
         "courtId": booking.court_id,

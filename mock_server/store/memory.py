@@ -1,12 +1,13 @@
 """In-memory store. One process holds it, so the mock runs with a single worker.
 
-Indexes keep request cost independent of unrelated data: per court, active bookings ordered by start
-(the overlap check is a bisection, B13); per service, bookings ordered as the list returns them (B23);
-per participant, the bookings that include them (B25).
+Indexes keep request cost independent of unrelated data and of how much a court holds: per court, active
+bookings ordered by start (the overlap check is a bisection, B13); per service, per (service, court) and per
+(service, participant), bookings in the order the list returns them (B23), so a filtered page is a slice and
+its `totalCount` a length (B24, B25). An index that empties is dropped, so none outlives its last booking.
 """
 
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from datetime import datetime
 from itertools import islice
 from typing import Any
@@ -30,14 +31,30 @@ from ..domain.models import (
 )
 from ..timestamps import to_micros
 
+ListKey = tuple[str, ...]  # (service,), (service, "court", court id) or (service, "participant", kind, value)
+SEQ_BITS = 32  # an index key is an instant and the internal id in one integer: a third of a tuple's memory
 
-def _by_start(booking: Booking) -> tuple[int, int]:
-    return (to_micros(booking.start), booking.seq)
+
+def _key(micros: int, seq: int = 0) -> int:
+    return (micros << SEQ_BITS) + seq
 
 
-def _list_order(booking: Booking) -> tuple[int, int]:
+def _by_start(booking: Booking) -> int:
+    return _key(booking.start_us, booking.seq)
+
+
+def _list_order(booking: Booking) -> int:
     """B23: `updatedAt` descending, then the internal id ascending."""
-    return (-to_micros(booking.updated_at), booking.seq)
+    return _key(-booking.updated_us, booking.seq)
+
+
+def _list_keys(booking: Booking) -> list[ListKey]:
+    service = booking.service_id
+    keys: list[ListKey] = [(service,), (service, "court", booking.court_id)]
+    for participant in booking.participants:
+        kind, value = participant.key
+        keys.append((service, "participant", kind, value))
+    return keys
 
 
 class MemoryStore:
@@ -56,9 +73,8 @@ class MemoryStore:
         self._mapping_by_external: dict[tuple[str, str], str] = {}
 
         self._records: dict[BookingKey, Booking | Tombstone] = {}
-        self._court_index: dict[str, SortedKeyList] = defaultdict(lambda: SortedKeyList(key=_by_start))
-        self._service_index: dict[str, SortedKeyList] = defaultdict(lambda: SortedKeyList(key=_list_order))
-        self._participant_index: dict[tuple[str, tuple[str, str]], set[BookingKey]] = defaultdict(set)
+        self._court_starts: dict[str, SortedKeyList] = {}  # court -> its active bookings by start, any service
+        self._lists: dict[ListKey, SortedKeyList] = {}  # in list order
         self._seq = 0
 
     # -- the world ---------------------------------------------------------------------------------
@@ -190,15 +206,21 @@ class MemoryStore:
 
     def next_booking_seq(self) -> int:
         self._seq += 1
+        assert self._seq < 1 << SEQ_BITS, "internal booking ids exhausted"
         return self._seq
 
     def put_booking(self, booking: Booking) -> None:
         self._unindex(booking.key)
         self._records[booking.key] = booking
-        self._court_index[booking.court_id].add(booking)
-        self._service_index[booking.service_id].add(booking)
-        for participant in booking.participants:
-            self._participant_index[(booking.service_id, participant.key)].add(booking.key)
+        starts = self._court_starts.get(booking.court_id)
+        if starts is None:
+            starts = self._court_starts[booking.court_id] = SortedKeyList(key=_by_start)
+        starts.add(booking)
+        for key in _list_keys(booking):
+            listed = self._lists.get(key)
+            if listed is None:
+                listed = self._lists[key] = SortedKeyList(key=_list_order)
+            listed.add(booking)
 
     def put_tombstone(self, tombstone: Tombstone) -> None:
         key = (tombstone.service_id, tombstone.external_id)
@@ -207,54 +229,67 @@ class MemoryStore:
 
     def _unindex(self, key: BookingKey) -> None:
         old = self._records.get(key)
-        if isinstance(old, Booking):
-            self._court_index[old.court_id].remove(old)
-            self._service_index[old.service_id].remove(old)
-            for participant in old.participants:
-                self._participant_index[(old.service_id, participant.key)].discard(key)
+        if not isinstance(old, Booking):
+            return
+        self._discard(self._court_starts, old.court_id, old)
+        for list_key in _list_keys(old):
+            self._discard(self._lists, list_key, old)
+
+    @staticmethod
+    def _discard(indexes: dict[Any, SortedKeyList], key: Any, booking: Booking) -> None:
+        index = indexes[key]
+        index.remove(booking)
+        if not index:
+            del indexes[key]
 
     def find_overlap(self, court_id: str, start: datetime, end: datetime, exclude: BookingKey) -> Booking | None:
         """Active bookings of a court never overlap each other, so sorted by start their ends are sorted
         too: only the last booking starting before `end` (skipping `exclude`) can overlap `[start, end)`."""
-        index = self._court_index.get(court_id)
+        index = self._court_starts.get(court_id)
         if not index:
             return None
-        position = index.bisect_key_left((to_micros(end), -1))
+        position = index.bisect_key_left(_key(to_micros(end)))
+        start_us = to_micros(start)
         for candidate in islice(reversed(index[max(0, position - 2) : position]), 2):
             if candidate.key != exclude:
-                return candidate if candidate.end > start else None
+                return candidate if candidate.end_us > start_us else None
         return None
 
     def query_bookings(self, service_id: str, query: BookingQuery) -> tuple[list[Booking], int]:
-        candidates = self._candidates(service_id, query)
-        if candidates is None:  # no filter at all: the ordered index is the answer
-            ordered = self._service_index.get(service_id) or []
-            return list(islice(ordered, query.offset, query.offset + query.limit)), len(ordered)
-        total = 0
+        """The page and the count of all matches, from the smallest list-order index that holds them all: a
+        slice and a length when the index answers the query alone, a scan of the index otherwise."""
+        if query.external_id is not None:
+            record = self._records.get((service_id, query.external_id))
+            found = [record] if isinstance(record, Booking) and query.matches(record) else []
+            return found[query.offset : query.offset + query.limit], len(found)
+        index, rest = self._index_for(service_id, query)
+        if index is None:
+            return [], 0
+        low = 0 if query.updated_to is None else index.bisect_key_left(_key(-to_micros(query.updated_to)))
+        high = (
+            len(index) if query.updated_from is None else index.bisect_key_left(_key(1 - to_micros(query.updated_from)))
+        )
+        if rest is None:
+            first = low + query.offset
+            return list(index.islice(first, max(first, min(high, first + query.limit)))), max(0, high - low)
         page: list[Booking] = []
-        for booking in candidates:
-            if query.matches(booking):
+        total = 0
+        for booking in index.islice(low, high):
+            if rest(booking):
                 if query.offset <= total < query.offset + query.limit:
                     page.append(booking)
                 total += 1
         return page, total
 
-    def _candidates(self, service_id: str, query: BookingQuery) -> Iterator[Booking] | list[Booking] | None:
-        """The smallest indexed set that holds every match, in list order (B23)."""
-        if query.external_id is not None:
-            record = self._records.get((service_id, query.external_id))
-            return [record] if isinstance(record, Booking) else []
+    def _index_for(self, service_id: str, query: BookingQuery) -> tuple[SortedKeyList | None, Any]:
+        """The smallest index that holds every match, and the test of what it does not guarantee."""
+        candidates = []  # the narrower first: on equal sizes, the one with less left to test wins
         if query.participants:
-            keys = self._participant_index.get((service_id, query.participants[0].key), ())
-            return sorted((self._records[k] for k in keys), key=_list_order)
+            first = query.participants[0]
+            candidates.append(((service_id, "participant", *first.key), query.matcher(participants=1)))
         if query.court_id is not None:
-            index = self._court_index.get(query.court_id, ())
-            return sorted((b for b in index if b.service_id == service_id), key=_list_order)
-        ordered = self._service_index.get(service_id)
-        if ordered is None:
-            return []
-        if query.updated_from is None and query.updated_to is None:
-            return None if query == BookingQuery(offset=query.offset, limit=query.limit) else iter(ordered)
-        low = (-to_micros(query.updated_to), -1) if query.updated_to else None
-        high = (-to_micros(query.updated_from), float("inf")) if query.updated_from else None
-        return ordered.irange_key(low, high)
+            candidates.append(((service_id, "court", query.court_id), query.matcher(court=False)))
+        candidates.append(((service_id,), query.matcher()))
+        sized = [(len(self._lists.get(key) or ()), key, rest) for key, rest in candidates]
+        size, key, rest = min(sized, key=lambda entry: entry[0])
+        return (self._lists.get(key) if size else None), rest

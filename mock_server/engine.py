@@ -1,0 +1,247 @@
+"""connexion, assembled for speed: only the middleware the mock uses, and every operation prepared once.
+
+connexion still drives routing, security, validation and the docs page from the spec. What changes is what it
+does per request that it could do at start: its stock operation rebuilds its decorators (an `inspect.signature`
+of the handler) and its URI parser on every call, and its docs middleware matches every request against the
+docs routes. Measured with benchmarks/versus_prism.py.
+"""
+
+import inspect
+import json
+import typing as t
+from functools import partial
+from urllib.parse import parse_qsl
+
+from connexion import AsyncApp, utils
+from connexion.apps.abstract import AbstractApp
+from connexion.apps.asynchronous import AsyncApi, AsyncASGIApp
+from connexion.middleware import MiddlewarePosition
+from connexion.middleware.context import ContextMiddleware
+from connexion.middleware.exceptions import ExceptionMiddleware
+from connexion.middleware.lifespan import LifespanMiddleware
+from connexion.middleware.request_validation import (
+    RequestValidationAPI,
+    RequestValidationMiddleware,
+    RequestValidationOperation,
+)
+from connexion.middleware.response_validation import ResponseValidationMiddleware
+from connexion.middleware.routing import RoutingMiddleware
+from connexion.middleware.security import SecurityMiddleware
+from connexion.middleware.server_error import ServerErrorMiddleware
+from connexion.middleware.swagger_ui import SwaggerUIMiddleware
+from connexion.operations import AbstractOperation
+from starlette.responses import Response as StarletteResponse
+from starlette.types import Receive, Scope, Send
+
+from .validation import PARSED_BODY
+
+DOCS_SUFFIXES = ("/openapi.json", "/swagger.json")
+
+
+class PreparedOperation:
+    """Calls an operation's handler with arguments bound by a plan made at start, and writes its JSON answer.
+
+    connexion's operation rebuilds its decorators (an `inspect.signature` of the handler) and its URI parser on
+    every call, then binds parameters generically; the mock's handlers take only path and query parameters
+    (coerced to their schema types, defaults applied), `body` (the JSON the validator already parsed) and
+    `user` (from the security step), and return a JSON value, optionally with a status.
+    """
+
+    def __init__(self, operation: AbstractOperation) -> None:
+        self.operation_id = operation.operation_id
+        self._handler = operation.function
+        if not inspect.iscoroutinefunction(self._handler):
+            raise TypeError(f"the handler of {self.operation_id} must be async")
+        signature = inspect.signature(self._handler)
+        takes_any = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in signature.parameters.values())
+        takes = set(signature.parameters)
+        self._path: list[str] = []
+        self._query: list[tuple[str, str | None, t.Any]] = []  # name, schema type, default
+        for param in operation.parameters:
+            if param["name"] not in takes and not takes_any:
+                continue
+            schema = param.get("schema", {})
+            if param["in"] == "path":
+                self._path.append(param["name"])
+            elif param["in"] == "query":
+                self._query.append((param["name"], schema.get("type"), schema.get("default", _ABSENT)))
+        self._body = "body" in takes
+        self._user = "user" in takes
+
+    def _arguments(self, scope: Scope, body: t.Any) -> dict[str, t.Any]:
+        arguments: dict[str, t.Any] = {}
+        path_params = scope.get("path_params", {})
+        for name in self._path:
+            arguments[name] = path_params[name]
+        if self._query:
+            sent: dict[str, str] = {}
+            for name, value in parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True):
+                sent[name] = value  # a repeated parameter: the last value, as connexion takes it
+            for name, kind, default in self._query:
+                if name in sent:
+                    arguments[name] = _coerce(sent[name], kind)
+                elif default is not _ABSENT:
+                    arguments[name] = default
+        if self._body:
+            arguments["body"] = body
+        if self._user:
+            arguments["user"] = scope.get("extensions", {}).get("connexion_context", {}).get("user")
+        return arguments
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        body = scope.get(PARSED_BODY) if self._body else None
+        result = await self._handler(**self._arguments(scope, body))
+        status, headers = 200, None
+        if isinstance(result, tuple):
+            result, status, *rest = result
+            headers = rest[0] if rest else None
+        if isinstance(result, StarletteResponse):
+            await result(scope, receive, send)
+            return
+        payload = (json.dumps(result) + "\n").encode()
+        raw_headers = [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode())]
+        raw_headers += [(k.lower().encode("latin-1"), str(v).encode("latin-1")) for k, v in (headers or {}).items()]
+        await send({"type": "http.response.start", "status": status, "headers": raw_headers})
+        await send({"type": "http.response.body", "body": payload})
+
+
+_ABSENT = object()
+
+
+def _coerce(value: str, kind: str | None) -> t.Any:
+    """As connexion coerces a query value after validation; a value it could not coerce stays text."""
+    try:
+        if kind == "integer":
+            return int(value)
+        if kind == "number":
+            return float(value)
+        if kind == "boolean":
+            return {"true": True, "false": False}.get(value.lower(), value)
+    except ValueError:
+        return value
+    return value
+
+
+class PreparedApi(AsyncApi):
+    def make_operation(self, operation: AbstractOperation) -> PreparedOperation:  # type: ignore[override]
+        return PreparedOperation(operation)
+
+
+class PreparedASGIApp(AsyncASGIApp):
+    api_cls = PreparedApi
+
+
+class PreparedValidation(RequestValidationOperation):
+    """Request validation with its validators built once per operation; connexion's builds a URI parser, a
+    parameter validator and a body validator (each with its JSON Schema validator) on every request."""
+
+    def __init__(self, next_app: t.Any, **kwargs: t.Any) -> None:
+        super().__init__(next_app, **kwargs)
+        operation = self._operation
+        uri_parser = operation.uri_parser_class(operation.parameters, operation.body_definition())
+        self._uri_parser = uri_parser
+        self._parameters = self._validator_map["parameter"](
+            operation.parameters,
+            uri_parser=uri_parser,
+            strict_validation=self.strict_validation,
+            security_query_params=self.security_query_params,
+        )
+        self._bodies: dict[str, t.Any] = {}  # media type -> validator, for UTF-8 bodies (bounded by `consumes`)
+
+    def _body_validator(self, mime_type: str, encoding: str) -> t.Any:
+        if encoding == "utf-8" and mime_type in self._bodies:
+            return self._bodies[mime_type]
+        schema = self._operation.body_schema(mime_type)
+        validator = None
+        if schema:
+            try:
+                validator_class = self._validator_map["body"][mime_type]
+            except KeyError:
+                validator_class = None
+            if validator_class is not None:
+                validator = validator_class(
+                    schema=schema,
+                    required=self._operation.request_body.get("required", False),
+                    nullable=utils.is_nullable(self._operation.body_definition(mime_type)),
+                    encoding=encoding,
+                    strict_validation=self.strict_validation,
+                    uri_parser=self._uri_parser,
+                )
+        if encoding == "utf-8" and mime_type.lower() in {c.lower() for c in self._operation.consumes}:
+            self._bodies[mime_type] = validator
+        return validator
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        self._parameters.validate(scope)
+        mime_type, encoding = self.extract_content_type(scope["headers"])
+        self.validate_mime_type(mime_type)
+        validator = self._body_validator(mime_type, encoding)
+        if validator is not None:
+            receive, scope = await validator.wrap_receive(receive, scope=scope)
+        await self.next_app(scope, receive, send)
+
+
+class PreparedValidationApi(RequestValidationAPI):
+    def make_operation(self, operation: AbstractOperation) -> PreparedValidation:  # type: ignore[override]
+        return PreparedValidation(
+            self.next_app,
+            operation=operation,
+            strict_validation=self.strict_validation,
+            validator_map=self.validator_map,
+        )
+
+
+class ValidationMiddleware(RequestValidationMiddleware):
+    api_cls = PreparedValidationApi
+
+
+class DocsMiddleware(SwaggerUIMiddleware):
+    """The docs page and the served spec, looked up only for paths that can be theirs."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope.get("path", "")
+        if scope["type"] == "http" and ("/ui" in path or path.endswith(DOCS_SUFFIXES)):
+            await super().__call__(scope, receive, send)
+        else:
+            await self.app(scope, receive, send)
+
+
+def middlewares(validate_responses: bool) -> list[type]:
+    """connexion's stack; unless responses are validated, without the response-validation layer."""
+    stack = [
+        ServerErrorMiddleware,
+        ExceptionMiddleware,
+        DocsMiddleware,
+        RoutingMiddleware,
+        SecurityMiddleware,
+        ValidationMiddleware,
+        ResponseValidationMiddleware,
+        LifespanMiddleware,
+        ContextMiddleware,
+    ]
+    return stack if validate_responses else [m for m in stack if m is not ResponseValidationMiddleware]
+
+
+class MockApp(AsyncApp):
+    """connexion's AsyncApp on prepared operations and the trimmed stack."""
+
+    def __init__(self, import_name: str, *, validate_responses: bool = False, **kwargs: t.Any) -> None:
+        self._middleware_app = PreparedASGIApp()
+        kwargs.setdefault("middlewares", middlewares(validate_responses))
+        AbstractApp.__init__(self, import_name, validate_responses=validate_responses, **kwargs)
+
+    def add_middleware(
+        self,
+        middleware_class: t.Any,
+        *,
+        position: MiddlewarePosition = MiddlewarePosition.BEFORE_CONTEXT,
+        **options: t.Any,
+    ) -> None:
+        """As connexion's, where a position also names the prepared subclass of its middleware."""
+        stack = self.middleware.middlewares
+        for index, existing in enumerate(stack):
+            existing = existing.func if isinstance(existing, partial) else existing
+            if isinstance(existing, type) and issubclass(existing, position.value):
+                stack.insert(index, partial(middleware_class, **options))
+                return
+        raise ValueError(f"no {position.value.__name__} in the middleware stack")

@@ -1,8 +1,10 @@
 """Builds the mock: one connexion app from openapi.yaml, wired to the rules and a store."""
 
+import contextlib
 import random
 import secrets
 import uuid
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -124,7 +126,16 @@ def create_app(
             if isinstance(operation, dict) and "operationId" in operation:
                 mock.resolve(operation["operationId"])
 
-    app = MockApp(__name__, validate_responses=validate_responses, lifespan=paced_collector)
+    @contextlib.asynccontextmanager
+    async def lifespan(_: object) -> AsyncIterator[None]:
+        async with paced_collector():
+            try:
+                yield
+            finally:
+                if access_log is not None:
+                    access_log.flush()
+
+    app = MockApp(__name__, validate_responses=validate_responses, lifespan=lifespan)
     app.add_api(
         spec,
         resolver=mock.resolve,

@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench bench-prism bench-sustained clean
+.PHONY: run test lint bench bench-prism bench-sustained bench-stores bench-soak clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,12 @@ bench-prism: $(STAMP)
 
 bench-sustained: $(STAMP)
 	$(BIN)/python benchmarks/versus_prism.py --sustained
+
+bench-stores: $(STAMP)
+	$(BIN)/python benchmarks/stores.py
+
+bench-soak: $(STAMP)
+	$(BIN)/python benchmarks/soak.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache .hypothesis

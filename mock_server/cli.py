@@ -41,28 +41,73 @@ def main() -> None:
     type=click.Choice(["critical", "error", "warning", "info", "debug"]),
     help="info: one access-log line per request (method, path, operationId, status, duration).",
 )
-def mock(host: str, port: int, fixtures: Path, admin_token: str | None, seed: int | None, log_level: str) -> None:
+@click.option(
+    "--store",
+    default="memory",
+    show_default=True,
+    envvar="BOOKINGKIT_STORE",
+    show_envvar=True,
+    help="Where the state lives: memory (one process, fastest), sqlite:///path.db (durable, one host, several "
+    "workers) or postgresql://user@host/db (shared by workers and replicas on any hosts).",
+)
+@click.option(
+    "--workers",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="Worker processes; more than one needs a SQL --store.",
+)
+@click.option("--reset-store", is_flag=True, help="Load the world into a SQL store that already holds state.")
+def mock(
+    host: str,
+    port: int,
+    fixtures: Path,
+    admin_token: str | None,
+    seed: int | None,
+    log_level: str,
+    store: str,
+    workers: int,
+    reset_store: bool,
+) -> None:
     """Serve the stateful mock of the Wingfield Partner API and ONLIVE.SITE.
 
-    The state lives in this one process: run a single worker. Exit codes: 0 stopped, 2 bad option or world file.
+    With the default memory store the state lives in this one process. A SQL store keeps it across restarts
+    (the world seeds an empty store only; --reset-store starts from the world again) and shares it between
+    --workers. Exit codes: 0 stopped, 2 bad option, store or world file.
     """
     warnings.filterwarnings("ignore", module="connexion")  # its imports' deprecation notes are not the user's concern
     import logging
-
-    import uvicorn  # imported late, like the app: `--help` stays fast
+    import secrets
 
     from .app import create_app
     from .control.access_log import AccessLog
+    from .server import serve
+    from .store.backend import StoreError
+    from .workers import settings_for_workers
     from .world import WorldError
 
-    access_log = AccessLog(sys.stderr) if logging.getLevelName(log_level.upper()) <= logging.INFO else None
+    if workers > 1 and store == "memory":
+        raise click.BadParameter(
+            "the memory store lives in one process; for several workers give a SQL store, e.g. "
+            "--store sqlite:///bookingkit.db or --store postgresql://user@host/db",
+            param_hint="--workers",
+        )
+    logged = logging.getLevelName(log_level.upper()) <= logging.INFO
+    admin_token = admin_token or secrets.token_urlsafe(18)
     try:
-        app = create_app(fixtures, admin_token=admin_token, seed=seed, access_log=access_log)
-    except WorldError as exc:
+        app = create_app(
+            fixtures,
+            store=store,
+            admin_token=admin_token,
+            seed=seed,
+            access_log=AccessLog(sys.stderr) if logged and workers == 1 else None,
+            reset_store=reset_store,
+        )
+    except (WorldError, StoreError, ValueError) as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(2)
     base = f"http://{host}:{port}"
-    click.echo(f"bookingkit mock, world {fixtures}")
+    click.echo(f"bookingkit mock, world {fixtures}, store {store}" + (f", {workers} workers" if workers > 1 else ""))
     click.echo(f"  Wingfield and ONLIVE.SITE APIs: {base}/api/v1   (docs: {base}/api/v1/ui/)")
     click.echo(f"  admin API: {base}/__admin   (docs: {base}/__admin/ui/)   admin token: {app.mock.admin_token}")
     click.echo("  Wingfield tokens:")
@@ -74,9 +119,19 @@ def mock(host: str, port: int, fixtures: Path, admin_token: str | None, seed: in
     sys.stdout.flush()
     logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(name)s %(message)s")
     logging.getLogger("connexion").setLevel(max(logging.WARNING, logging.getLogger().level))
-    uvicorn.run(app, host=host, port=port, workers=1, log_level=log_level, access_log=False)
-    if access_log is not None:
-        access_log.flush()
+    if workers == 1:
+        serve(app, host=host, port=port, log_level=log_level)
+        return
+    app.mock.backend.close()  # prepared; each worker opens its own connections
+    settings_for_workers(fixtures=str(fixtures), store=store, admin_token=admin_token, seed=seed, access_log=logged)
+    serve(
+        "mock_server.workers:app_from_environment",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level=log_level,
+    )
 
 
 @main.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})

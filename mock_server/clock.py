@@ -39,6 +39,13 @@ class Clock:
         """Back to the machine's time."""
         self._frozen_at, self._offset = None, timedelta(0)
 
+    def state(self) -> tuple[datetime | None, timedelta]:
+        """What another process needs to show the same time: the instant it stands at, or the offset."""
+        return self._frozen_at, self._offset
+
+    def restore(self, frozen_at: datetime | None, offset: timedelta) -> None:
+        self._frozen_at, self._offset = frozen_at, offset
+
     @property
     def frozen(self) -> bool:
         return self._frozen_at is not None

@@ -33,9 +33,11 @@ from connexion.operations import AbstractOperation
 from starlette.responses import Response as StarletteResponse
 from starlette.types import Receive, Scope, Send
 
+from .limits import LARGEST_INTEGER, too_much
 from .validation import PARSED_BODY
 
 DOCS_SUFFIXES = ("/openapi.json", "/swagger.json")
+Runner = t.Callable[..., t.Awaitable[t.Any]]
 
 
 class PreparedOperation:
@@ -47,9 +49,11 @@ class PreparedOperation:
     `user` (from the security step), and return a JSON value, optionally with a status.
     """
 
-    def __init__(self, operation: AbstractOperation) -> None:
+    def __init__(self, operation: AbstractOperation, run: Runner | None = None) -> None:
         self.operation_id = operation.operation_id
         self._handler = operation.function
+        self._run = run  # the backend's transaction runner, for the partner APIs' operations
+        self._write = operation.method.upper() not in ("GET", "HEAD")
         if not inspect.iscoroutinefunction(self._handler):
             raise TypeError(f"the handler of {self.operation_id} must be async")
         signature = inspect.signature(self._handler)
@@ -89,8 +93,14 @@ class PreparedOperation:
         return arguments
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self._body and PARSED_BODY not in scope:  # no JSON validator read it: a body the spec cannot take
+            raise too_much(["body"], "send the body as JSON, with Content-Type: application/json")
         body = scope.get(PARSED_BODY) if self._body else None
-        result = await self._handler(**self._arguments(scope, body))
+        arguments = self._arguments(scope, body)
+        if self._run is None:
+            result = await self._handler(**arguments)
+        else:
+            result = await self._run(lambda: self._handler(**arguments), write=self._write)
         status, headers = 200, None
         if isinstance(result, tuple):
             result, status, *rest = result
@@ -98,7 +108,7 @@ class PreparedOperation:
         if isinstance(result, StarletteResponse):
             await result(scope, receive, send)
             return
-        payload = (json.dumps(result) + "\n").encode()
+        payload = (json.dumps(result, allow_nan=False) + "\n").encode()  # strict JSON, always
         raw_headers = [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode())]
         raw_headers += [(k.lower().encode("latin-1"), str(v).encode("latin-1")) for k, v in (headers or {}).items()]
         await send({"type": "http.response.start", "status": status, "headers": raw_headers})
@@ -109,10 +119,11 @@ _ABSENT = object()
 
 
 def _coerce(value: str, kind: str | None) -> t.Any:
-    """As connexion coerces a query value after validation; a value it could not coerce stays text."""
+    """As connexion coerces a query value after validation; a value it could not coerce stays text. An integer
+    beyond what validation bounds (an unbounded `offset`) is taken as LARGEST_INTEGER: an empty page."""
     try:
         if kind == "integer":
-            return int(value)
+            return min(int(value), LARGEST_INTEGER)
         if kind == "number":
             return float(value)
         if kind == "boolean":
@@ -123,8 +134,12 @@ def _coerce(value: str, kind: str | None) -> t.Any:
 
 
 class PreparedApi(AsyncApi):
+    run: Runner | None = None
+    transactional: frozenset[str] = frozenset()
+
     def make_operation(self, operation: AbstractOperation) -> PreparedOperation:  # type: ignore[override]
-        return PreparedOperation(operation)
+        run = self.run if operation.operation_id in self.transactional else None
+        return PreparedOperation(operation, run)
 
 
 class PreparedASGIApp(AsyncASGIApp):
@@ -225,8 +240,19 @@ def middlewares(validate_responses: bool) -> list[type]:
 class MockApp(AsyncApp):
     """connexion's AsyncApp on prepared operations and the trimmed stack."""
 
-    def __init__(self, import_name: str, *, validate_responses: bool = False, **kwargs: t.Any) -> None:
-        self._middleware_app = PreparedASGIApp()
+    def __init__(
+        self,
+        import_name: str,
+        *,
+        validate_responses: bool = False,
+        run: Runner | None = None,
+        transactional: t.Iterable[str] = (),
+        **kwargs: t.Any,
+    ) -> None:
+        """`run` runs the operations named in `transactional` each as one transaction of the backend."""
+        api = type("BoundApi", (PreparedApi,), {"run": staticmethod(run) if run else None})
+        api.transactional = frozenset(transactional)
+        self._middleware_app = type("BoundASGIApp", (PreparedASGIApp,), {"api_cls": api})()
         kwargs.setdefault("middlewares", middlewares(validate_responses))
         AbstractApp.__init__(self, import_name, validate_responses=validate_responses, **kwargs)
 

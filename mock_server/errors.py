@@ -109,7 +109,7 @@ def install_error_handlers(app: AsyncApp, index: SpecIndex) -> None:
         if exc.status == 400:
             issue = {"path": ["body"], "message": exc.detail or exc.title or "bad request"}
             return render(request, RuleViolation("invalid_schema", "request validation failed", [issue]))
-        log.error("unexpected problem %s: %s", exc.status, exc.detail)
+        log.error("unexpected problem %s: %s", exc.status, exc.detail, exc_info=exc)
         return render(request, RuleViolation("internal_error", "unexpected error"), 500)
 
     def on_http(request: ConnexionRequest, exc: HTTPException) -> ConnexionResponse:
@@ -130,7 +130,8 @@ def install_error_handlers(app: AsyncApp, index: SpecIndex) -> None:
         return render(request, RuleViolation("error", str(exc.detail)), exc.status_code, headers)
 
     def on_crash(request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
-        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        # Called after the `except` that caught it: the traceback must be passed, or the log says "NoneType: None".
+        log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
         return render(request, RuleViolation("internal_error", "unexpected error"), 500)
 
     app.add_error_handler(RuleViolation, on_violation)

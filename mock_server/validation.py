@@ -4,6 +4,7 @@ connexion's stock validators stop at the first error, skip `uuid`/`date` formats
 or a malformed Content-Length with a 500; these subclasses keep connexion's wiring and fix that.
 """
 
+import asyncio
 import json
 from typing import Any
 
@@ -15,11 +16,13 @@ from starlette.datastructures import Headers
 from starlette.types import Message, Receive, Scope
 
 from .domain.errors import RuleViolation
+from .limits import MAX_ADMIN_DEPTH, MAX_DEPTH, READ_TIMEOUT_SECONDS, depth_of
 from .schemas import compiled
 
 FORMATS = jsonschema.FormatChecker()  # date-time (with rfc3339-validator), uuid, email, date, ...
 PARSED_BODY = "bookingkit.body"  # the scope key of the JSON body, parsed and validated once
 MAX_BODY_BYTES = 64 * 1024
+MAX_ADMIN_BODY_BYTES = 512 * 1024 * 1024  # a state export of a large world comes back through the admin API
 
 
 def _schema_problem(issues: list[dict[str, Any]]) -> RuleViolation:
@@ -34,16 +37,22 @@ def _where(error: jsonschema.ValidationError) -> list[Any]:
     return path
 
 
-async def read_body(receive: Receive) -> tuple[list[Message], bytes]:
+async def read_body(receive: Receive, limit: int = MAX_BODY_BYTES) -> tuple[list[Message], bytes]:
     """The whole body, refused as soon as it passes the limit; the messages are kept to be replayed."""
     messages, chunks, size, more = [], [], 0, True
     while more:
-        message = await receive()
+        try:
+            async with asyncio.timeout(READ_TIMEOUT_SECONDS):  # a client that stops sending does not hold us
+                message = await receive()
+        except TimeoutError:
+            raise _schema_problem(
+                [{"path": ["body"], "message": f"the body did not arrive within {READ_TIMEOUT_SECONDS:.0f} s"}]
+            ) from None
         messages.append(message)
         chunk = message.get("body", b"")
         size += len(chunk)
-        if size > MAX_BODY_BYTES:
-            raise _schema_problem([{"path": ["body"], "message": f"the body exceeds {MAX_BODY_BYTES} bytes"}])
+        if size > limit:
+            raise _schema_problem([{"path": ["body"], "message": f"the body exceeds {limit} bytes"}])
         chunks.append(chunk)
         more = message.get("more_body", False) and message["type"] == "http.request"
     return messages, b"".join(chunks)
@@ -56,6 +65,9 @@ class BodyValidator(JSONRequestBodyValidator):
     keyword, the request fails with that documented type instead of `invalid_schema` (B9, B10).
     """
 
+    limit = MAX_BODY_BYTES
+    depth = MAX_DEPTH
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._compiled = Draft4RequestValidator(self._schema, format_checker=FORMATS)  # once per operation
@@ -67,10 +79,12 @@ class BodyValidator(JSONRequestBodyValidator):
         if declared is not None:
             if not declared.isdigit():
                 raise _schema_problem([{"path": ["header", "Content-Length"], "message": "not a number of bytes"}])
-            if int(declared) > MAX_BODY_BYTES:
-                raise _schema_problem([{"path": ["body"], "message": f"the body exceeds {MAX_BODY_BYTES} bytes"}])
-        messages, raw = await read_body(receive)
+            if int(declared) > self.limit:
+                raise _schema_problem([{"path": ["body"], "message": f"the body exceeds {self.limit} bytes"}])
+        messages, raw = await read_body(receive, self.limit)
         body = self._decode(raw)
+        if depth_of(body, self.depth) > self.depth:
+            raise _schema_problem([{"path": ["body"], "message": f"the body nests deeper than {self.depth} levels"}])
         self._validate(body)
         scope[PARSED_BODY] = body
         return self._insert_messages(receive, messages=messages), scope
@@ -79,7 +93,7 @@ class BodyValidator(JSONRequestBodyValidator):
         if not raw.strip():
             return None
         try:
-            return json.loads(raw.decode(self._encoding or "utf-8"))
+            return json.loads(raw.decode(self._encoding or "utf-8"), parse_constant=_not_json)
         except UnicodeDecodeError as exc:
             raise _schema_problem(
                 [{"path": ["body"], "message": f"the body is not valid UTF-8 ({exc.reason})"}]
@@ -152,7 +166,20 @@ class ParametersValidator(ParameterValidator):
             raise _schema_problem(issues)
 
 
+def _not_json(constant: str) -> Any:
+    raise ValueError(f"{constant} is not a JSON number")
+
+
+class AdminBodyValidator(BodyValidator):
+    limit = MAX_ADMIN_BODY_BYTES
+    depth = MAX_ADMIN_DEPTH
+
+
 VALIDATOR_MAP = {
     "parameter": ParametersValidator,
     "body": MediaTypeDict({"*/*json": BodyValidator}),
+}
+ADMIN_VALIDATOR_MAP = {
+    "parameter": ParametersValidator,
+    "body": MediaTypeDict({"*/*json": AdminBodyValidator}),
 }

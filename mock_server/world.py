@@ -1,8 +1,10 @@
 """Loading a world file (fixtures/*.yaml) into a store, refusing a bad one with the file and entry named."""
 
+import dataclasses
 import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -30,11 +32,14 @@ from .domain.models import (
 )
 from .domain.onlive.appointments import Appointments
 from .domain.onlive.models import AccessKey, Calendar
+from .domain.onlive.models import Organization as OnliveOrganization
 from .domain.onlive.services import BookingServices
 from .resources import WORLD_SCHEMA
 from .spec import load_spec
 from .store import MemoryStore, OnliveMemoryStore
 from .timestamps import parse_instant
+
+WORLD_INSTANT = datetime(2020, 1, 1, tzinfo=UTC)  # when seed records without timestamps were written
 
 
 class WorldError(Exception):
@@ -47,7 +52,7 @@ class World:
     onlive: OnliveMemoryStore
 
 
-def load_world(path: Path, clock: Clock, spec: dict[str, Any] | None = None) -> World:
+def load_world(path: Path, spec: dict[str, Any] | None = None) -> World:
     """Read (JSON or YAML), validate against world.schema.yaml, check references, and replay mutable data through
     the rules."""
     path = Path(path)
@@ -57,17 +62,18 @@ def load_world(path: Path, clock: Clock, spec: dict[str, Any] | None = None) -> 
         raise WorldError(f"{path}: cannot read the world file ({exc.strerror})") from None
     except yaml.YAMLError as exc:
         raise WorldError(f"{path}: not valid YAML or JSON ({exc})") from None
-    return build_world(data or {}, path, clock, spec, consume=True)
+    return build_world(data or {}, path, spec, consume=True)
 
 
-def build_world(
-    data: Any, name: Path | str, clock: Clock, spec: dict[str, Any] | None = None, *, consume: bool = False
-) -> World:
+def build_world(data: Any, name: Path | str, spec: dict[str, Any] | None = None, *, consume: bool = False) -> World:
     """A world from a parsed document; `name` (a file, or where the document came from) prefixes every error.
-    `consume` lets go of each booking entry once it is stored, so a large world never sits in memory twice."""
+    `consume` lets go of each booking entry once it is stored, so a large world never sits in memory twice.
+
+    Records get the `createdAt`/`updatedAt` their entry gives (a state export gives them), else WORLD_INSTANT:
+    never the time of loading, so loading a world twice gives the same answers."""
     _check_schema(name, data)
-    onlive = _build_onlive(name, data.get("onlive") or {}, clock, spec or load_spec(SPEC_PATH))
-    return World(_build(name, data, clock, consume), onlive)
+    onlive = _build_onlive(name, data.get("onlive") or {}, spec or load_spec(SPEC_PATH))
+    return World(_build(name, data, consume), onlive)
 
 
 @cache
@@ -99,8 +105,9 @@ def _entry(location: Iterable[Any]) -> str:
     return text or "(top level)"
 
 
-def _build(path: Path | str, data: dict[str, Any], clock: Clock, consume: bool) -> MemoryStore:
+def _build(path: Path | str, data: dict[str, Any], consume: bool) -> MemoryStore:
     store = MemoryStore()
+    clock = Clock()  # frozen at each record's own time while the rules write it
 
     def fail(section: str, index: int, message: str) -> WorldError:
         return WorldError(f"{path}: {section}[{index}]: {message}")
@@ -169,18 +176,32 @@ def _build(path: Path | str, data: dict[str, Any], clock: Clock, consume: bool) 
             OrganizationRelation(e["id"], e["externalServiceId"], e["organizationId"], e["externalOrganizationId"])
         )
 
-    # Mutable data goes through the same rules as requests, so a world can never break an invariant.
+    # Mutable data goes through the same rules as requests, so a world can never break an invariant; the rules
+    # write each record at its creation time, and a later `updatedAt` is then restored as recorded.
     mappings, bookings = CourtMappings(store, clock), CourtBookings(store, clock)
+
+    def mapping(e: dict[str, Any]) -> None:
+        written = mappings.upsert(e["externalServiceId"], e["courtId"], e)
+        if (updated := _recorded(e, "updatedAt")) and updated != written.updated_at:
+            store.put_mapping(dataclasses.replace(written, updated_at=updated))
+
+    def booking(e: dict[str, Any]) -> None:
+        written = bookings.upsert(sys.intern(e["externalServiceId"]), e["externalCourtBookingId"], e)
+        if (updated := _recorded(e, "updatedAt")) and updated != written.updated_at:
+            store.put_booking(dataclasses.replace(written, updated_at=updated))
+
+    def tombstone(e: dict[str, Any]) -> None:
+        bookings.delete(sys.intern(e["externalServiceId"]), e["externalCourtBookingId"], e["externalUpdatedAt"])
+
     for section, apply in (
-        ("courtMappings", lambda e: mappings.upsert(e["externalServiceId"], e["courtId"], e)),
-        (
-            "courtBookings",
-            lambda e: bookings.upsert(sys.intern(e["externalServiceId"]), e["externalCourtBookingId"], e),
-        ),
+        ("courtMappings", mapping),
+        ("courtBookings", booking),
+        ("courtBookingTombstones", tombstone),
     ):
         entries = data.get(section) or []
         for i, e in enumerate(entries):
             known(section, i, "externalServiceId", e["externalServiceId"], store.service)
+            clock.freeze(_recorded(e, "createdAt") or WORLD_INSTANT)
             try:
                 apply(e)
             except RuleViolation as exc:
@@ -191,8 +212,11 @@ def _build(path: Path | str, data: dict[str, Any], clock: Clock, consume: bool) 
     return store
 
 
-def _build_onlive(path: Path | str, data: dict[str, Any], clock: Clock, spec: dict[str, Any]) -> OnliveMemoryStore:
+def _build_onlive(path: Path | str, data: dict[str, Any], spec: dict[str, Any]) -> OnliveMemoryStore:
     store = OnliveMemoryStore()
+    clock = Clock()
+    for e in data.get("organizations") or []:
+        store.add_organization(OnliveOrganization(e["id"], e["name"]))
     organizations = {e["id"] for e in data.get("organizations") or []}
 
     def fail(section: str, index: int, message: str) -> WorldError:
@@ -223,7 +247,6 @@ def _build_onlive(path: Path | str, data: dict[str, Any], clock: Clock, spec: di
 
     for _, e in entries("accessKeys"):
         store.add_access_key(AccessKey(e["accessKeyId"], e["secretAccessKey"], e["organizationId"]))
-    now = clock.now()
     for _, e in entries("calendars"):
         fields = {
             "tags": [],
@@ -231,27 +254,65 @@ def _build_onlive(path: Path | str, data: dict[str, Any], clock: Clock, spec: di
             "name": None,
             "email": None,
             "userGroupId": None,
-            **{k: v for k, v in e.items() if k not in ("id", "organizationId")},
+            **{k: v for k, v in e.items() if k not in ("id", "organizationId", *TIMESTAMPS)},
         }
-        store.put_calendar(Calendar(e["id"], e["organizationId"], fields, now, now))
+        created = _recorded(e, "createdAt") or WORLD_INSTANT
+        store.put_calendar(
+            Calendar(e["id"], e["organizationId"], fields, created, _recorded(e, "updatedAt") or created)
+        )
 
-    def create_service(entry: dict[str, Any], body: dict[str, Any]) -> Any:
-        return BookingServices(store, clock, lambda: entry["id"]).create(entry["organizationId"], body)
+    def create_service(entry: dict[str, Any], body: dict[str, Any]) -> None:
+        written = BookingServices(store, clock, lambda: entry["id"]).create(entry["organizationId"], body)
+        if (updated := _recorded(entry, "updatedAt")) and updated != written.updated_at:
+            store.put_service(dataclasses.replace(written, updated_at=updated))
 
-    def create_appointment(entry: dict[str, Any], body: dict[str, Any]) -> Any:
+    def create_appointment(entry: dict[str, Any], body: dict[str, Any]) -> None:
         appointments = Appointments(store, clock, lambda: entry["id"])
         created = appointments.create(entry["organizationId"], body)
         if entry.get("state"):
             appointments.update(entry["organizationId"], created.id, {"state": entry["state"]})
+        written = store.appointment(created.id)
+        if written is not None and (updated := _recorded(entry, "updatedAt")) and updated != written.updated_at:
+            store.put_appointment(dataclasses.replace(written, updated_at=updated))
 
+    def delete_service(entry: dict[str, Any]) -> None:
+        """O1-O3 at the recorded time: a service with an appointment active then cannot have been deleted."""
+        service = store.service(entry["id"])
+        assert service is not None
+        clock.freeze(_recorded(entry, "deletedAt"))
+        deleted = BookingServices(store, clock, lambda: entry["id"]).delete(entry["organizationId"], entry["id"])
+        store.put_service(dataclasses.replace(deleted, updated_at=service.updated_at))
+
+    deleted = []
     for section, schema_name, drop, create in (
-        ("services", "ServiceCreate", (), create_service),
-        ("appointments", "AppointmentCreate", ("state",), create_appointment),
+        ("services", "ServiceCreate", ("deletedAt",), create_service),
+        ("appointments", "AppointmentCreate", ("state", "deletedAt"), create_appointment),
     ):
         for i, e in entries(section):
+            clock.freeze(_recorded(e, "createdAt") or WORLD_INSTANT)
             try:
-                create(e, body_of(section, i, e, schema_name, drop))
+                create(e, body_of(section, i, e, schema_name, (*drop, *TIMESTAMPS)))
             except RuleViolation as exc:
-                detail = "; ".join(f"{'.'.join(map(str, x['path']))}: {x['message']}" for x in exc.issues or [])
-                raise fail(section, i, f"{exc.message}" + (f" ({detail})" if detail else "")) from None
+                raise fail(section, i, _violation(exc)) from None
+            if section == "services" and e.get("deletedAt"):
+                deleted.append((i, e))
+    for i, e in deleted:  # after the appointments, which may refer to the service while it lived
+        try:
+            delete_service(e)
+        except RuleViolation as exc:
+            raise fail("services", i, _violation(exc)) from None
     return store
+
+
+TIMESTAMPS = ("createdAt", "updatedAt")
+
+
+def _recorded(entry: dict[str, Any], field: str) -> datetime | None:
+    """A timestamp the entry gives (already checked as date-time by the schema)."""
+    value = entry.get(field)
+    return parse_instant(value) if value else None
+
+
+def _violation(exc: RuleViolation) -> str:
+    detail = "; ".join(f"{'.'.join(map(str, x['path']))}: {x['message']}" for x in exc.issues or [])
+    return f"{exc.message}" + (f" ({detail})" if detail else "")

@@ -231,8 +231,8 @@ VARIANTS: dict[str, Variant] = {
         "P1",
         Mutation(
             VALIDATION,
-            "            if int(declared) > MAX_BODY_BYTES:\n                raise _schema_problem(",
-            "            if int(declared) > MAX_BODY_BYTES:\n                raise RuntimeError(",
+            "            if int(declared) > self.limit:\n                raise _schema_problem(",
+            "            if int(declared) > self.limit:\n                raise RuntimeError(",
         ),
     ),
     "canonical-request-leaks-the-secret": variant(

@@ -39,3 +39,51 @@ def client(app) -> Iterator[httpx.Client]:
 @pytest.fixture
 def api(client) -> Wingfield:
     return Wingfield(TARGET, Scenario(), TOKENS["write"], http=client)
+
+
+# -- stores on every backend: memory, SQLite, PostgreSQL (tests/databases.py says how PostgreSQL is found) --------
+
+
+@pytest.fixture(scope="session")
+def postgres_backend():
+    """One PostgreSQL database and backend for the session's store tests: each test empties it (`adopt` of empty
+    stores), far cheaper than a database and a migration per test. The database is dropped at the end."""
+    from mock_server.store.sql import SqlBackend
+
+    from .databases import fresh_postgres
+
+    with fresh_postgres() as url:
+        backend = SqlBackend(url)
+        try:
+            yield backend
+        finally:
+            backend.close()
+
+
+@pytest.fixture(params=["memory", "sqlite", "postgresql"])
+def store_kind(request) -> str:
+    return request.param
+
+
+@pytest.fixture
+def fresh_backend(store_kind, tmp_path, request):
+    """A function giving the test's backend of `store_kind`, emptied on each call (each hypothesis example calls
+    it). SQLite: a file of this test; PostgreSQL: the session's database."""
+    from mock_server.store import MemoryStore, OnliveMemoryStore
+    from mock_server.store.backend import MemoryBackend
+    from mock_server.store.sql import SqlBackend
+
+    if store_kind == "memory":
+        backend = MemoryBackend()
+    elif store_kind == "sqlite":
+        backend = SqlBackend(f"sqlite:///{tmp_path / 'store.db'}")
+    else:
+        backend = request.getfixturevalue("postgres_backend")
+
+    def fresh():
+        backend.adopt(MemoryStore(), OnliveMemoryStore())
+        return backend
+
+    yield fresh
+    if store_kind == "sqlite":
+        backend.close()

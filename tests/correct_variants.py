@@ -27,16 +27,16 @@ VARIANTS: dict[str, Variant] = {
         Mutation(
             VALIDATION,
             "            raise _schema_problem("
-            '[{"path": ["body"], "message": f"the body exceeds {MAX_BODY_BYTES} bytes"}])\n'
+            '[{"path": ["body"], "message": f"the body exceeds {limit} bytes"}])\n'
             "        chunks.append(chunk)",
             '            raise HTTPException(413, "Payload Too Large")\n        chunks.append(chunk)',
         ),
         Mutation(
             VALIDATION,
-            "            if int(declared) > MAX_BODY_BYTES:\n"
+            "            if int(declared) > self.limit:\n"
             "                raise _schema_problem("
-            '[{"path": ["body"], "message": f"the body exceeds {MAX_BODY_BYTES} bytes"}])',
-            "            if int(declared) > MAX_BODY_BYTES:\n"
+            '[{"path": ["body"], "message": f"the body exceeds {self.limit} bytes"}])',
+            "            if int(declared) > self.limit:\n"
             '                raise HTTPException(413, "Payload Too Large")',
         ),
         Mutation(
@@ -57,8 +57,8 @@ VARIANTS: dict[str, Variant] = {
     "unknown-query-parameters-ignored": correct(
         Mutation(
             APP,
-            "        resolver=mock.resolve,\n        strict_validation=True,",
-            "        resolver=mock.resolve,\n        strict_validation=False,",
+            "        resolver=runtime.resolve,\n        strict_validation=True,",
+            "        resolver=runtime.resolve,\n        strict_validation=False,",
         ),
     ),
     # P3: the canonical request of a wrong signature in a response header, newlines escaped ...

@@ -34,7 +34,7 @@ from mock_server.domain.models import (
 )
 from mock_server.store import MemoryStore
 from mock_server.timestamps import parse_instant
-from mock_server.world import load_world
+from mock_server.world import WORLD_INSTANT, load_world
 
 from .conftest import COURT, COURT_2, COURT_NOT_GRANTED, OTHER_SERVICE, SERVICE, TOKENS, USERS
 
@@ -69,7 +69,7 @@ def clock() -> FakeClock:
 
 @pytest.fixture
 def store(clock: FakeClock) -> MemoryStore:
-    return load_world(DEFAULT_WORLD, clock).wingfield
+    return load_world(DEFAULT_WORLD).wingfield
 
 
 @pytest.fixture
@@ -506,8 +506,9 @@ def test_B21_tombstone_of_one_service_does_not_affect_another(bookings):
 
 
 def test_B23_list_orders_by_updatedAt_desc_then_internal_id(bookings, clock):
-    # Seeds were loaded at T0 in file order: demo-seed-1, demo-seed-2 (other-seed-1 is the other service's).
-    for name in ("x", "y", "z"):  # same updatedAt as the seeds
+    # Seeds were written at WORLD_INSTANT in file order: demo-seed-1, demo-seed-2 (other-seed-1 is the other
+    # service's); x, y, z share T0, so seq breaks their ties.
+    for name in ("x", "y", "z"):
         bookings.upsert(
             SERVICE,
             name,
@@ -529,7 +530,7 @@ def test_B23_list_orders_by_updatedAt_desc_then_internal_id(bookings, clock):
         ),
     )
     listed, total = bookings.list(SERVICE, {})
-    assert ids(listed) == ["y", "demo-seed-1", "demo-seed-2", "x", "z"] and total == 5
+    assert ids(listed) == ["y", "x", "z", "demo-seed-1", "demo-seed-2"] and total == 5
     assert [b.updated_at for b in listed] == sorted((b.updated_at for b in listed), reverse=True)
 
 
@@ -625,7 +626,7 @@ def test_B27_bookings_of_another_service_are_invisible(bookings):
     bookings.upsert(OTHER_SERVICE, "mine", body(participants=[{"email": "a@b.c"}]))
     assert kind_of(bookings.get, SERVICE, "mine") == "court_booking_not_found"
     assert "other-seed-1" not in ids(bookings.list(SERVICE, {})[0])
-    assert ids(bookings.list(OTHER_SERVICE, {})[0]) == ["other-seed-1", "mine"]  # same updatedAt: seq order
+    assert ids(bookings.list(OTHER_SERVICE, {})[0]) == ["mine", "other-seed-1"]
     require_own_service(ApiToken("t", SERVICE, {}), SERVICE)
     assert kind_of(require_own_service, ApiToken("t", SERVICE, {}), OTHER_SERVICE) == "external_service_access_denied"
 
@@ -812,6 +813,6 @@ def test_mapping_list_hides_courts_the_service_no_longer_sees():
 
 def test_world_seed_bookings_went_through_the_rules(store, clock):
     seed = store.booking_record((SERVICE, "demo-seed-1"))
-    assert isinstance(seed, Booking) and seed.created_at == seed.updated_at == T0 and seed.seq == 1
+    assert isinstance(seed, Booking) and seed.created_at == seed.updated_at == WORLD_INSTANT and seed.seq == 1
     assert replace(seed, seq=0).same_payload(seed)
     assert Participant(email="guest.one@example.com") in seed.participants

@@ -10,7 +10,6 @@ import yaml
 
 from bookingkit.files import DEFAULT_WORLD
 from mock_server.app import create_app
-from mock_server.clock import Clock
 from mock_server.collector import paced_collector
 from mock_server.control.access_log import AccessLog
 from mock_server.world import load_world
@@ -54,7 +53,7 @@ def test_paced_collector_freezes_what_survives():
 def test_a_json_world_loads_as_its_yaml(tmp_path):
     path = tmp_path / "world.json"
     path.write_text(json.dumps(yaml.safe_load(DEFAULT_WORLD.read_text())))
-    from_json, from_yaml = load_world(path, Clock()), load_world(DEFAULT_WORLD, Clock())
+    from_json, from_yaml = load_world(path), load_world(DEFAULT_WORLD)
     assert from_json.wingfield.dump()["records"] != []
     assert [b.key for b in from_json.wingfield.dump()["records"]] == [
         b.key for b in from_yaml.wingfield.dump()["records"]

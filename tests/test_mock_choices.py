@@ -573,7 +573,7 @@ def test_P6_the_405_table_covers_every_path_of_the_spec():
 @pytest.mark.parametrize("spec_path, path, allow, api_name", KNOWN_PATHS, ids=[p[0] for p in KNOWN_PATHS])
 def test_P6_wrong_method_is_405_with_exact_allow_and_the_apis_envelope(client, app, spec_path, path, allow, api_name):
     """Every other method, with and without credentials (405 comes before authentication); nothing changes."""
-    before = app.mock.export_state()
+    before = app.mock.export_document()
     for method in (m for m in METHODS if m not in allow.split(", ")):
         if api_name == "wingfield":
             credentials = [{}, {"Authorization": f"Bearer {TOKENS['write']}"}]
@@ -587,4 +587,4 @@ def test_P6_wrong_method_is_405_with_exact_allow_and_the_apis_envelope(client, a
             assert response.status_code == 405, (method, headers, response.text)
             assert response.headers["Allow"] == allow
             assert response.json() == expected
-    assert app.mock.export_state() == before
+    assert app.mock.export_document() == before

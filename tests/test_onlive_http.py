@@ -132,7 +132,7 @@ def test_bad_onlive_world_fails_naming_file_and_entry(tmp_path, change, expected
     path = tmp_path / "world.yaml"
     path.write_text(yaml.safe_dump(world))
     with pytest.raises(WorldError) as caught:
-        load_world(path, Clock())
+        load_world(path)
     assert str(path) in str(caught.value) and expected in str(caught.value)
 
 

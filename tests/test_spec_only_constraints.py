@@ -362,7 +362,7 @@ def spec_errors(case: Case, request: Request, location: str) -> list[jsonschema.
 def mock_app():
     """One app per module; each test starts from the default world's state."""
     app = create_app(validate_responses=True)
-    return app, app.mock.export_state()
+    return app, app.mock.export_document()
 
 
 @pytest.fixture
@@ -389,7 +389,7 @@ def send(mock_app):
                 headers["Authorization"] = f"Bearer {TOKENS['write']}"
             return client.request(case.method.upper(), url, content=raw, headers=headers)
 
-        request.state = app.mock.export_state  # type: ignore[attr-defined]
+        request.state = app.mock.export_document  # type: ignore[attr-defined]
         yield request
 
 

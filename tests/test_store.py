@@ -1,4 +1,5 @@
-"""MemoryStore's indexes: the overlap bisection (B13, B14), the list order and filter paths (B23-B25), tombstones."""
+"""The stores' indexes: the overlap check (B13, B14), the list order and filter paths (B23-B25), tombstones; on
+every backend (memory, SQLite, PostgreSQL), which must answer alike."""
 
 from __future__ import annotations
 
@@ -8,8 +9,23 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from mock_server.domain.models import Booking, BookingQuery, Participant, Tombstone
+from mock_server.domain.models import (
+    ApiToken,
+    Booking,
+    BookingQuery,
+    Court,
+    CourtMapping,
+    ExternalService,
+    Facility,
+    Organization,
+    OrganizationRelation,
+    Participant,
+    Tombstone,
+    User,
+    UserRelation,
+)
 from mock_server.store import MemoryStore
+from mock_server.store.base import Store
 
 S1, S2 = "service-1", "service-2"
 C1, C2, C3 = "court-1", "court-2", "court-3"
@@ -28,7 +44,7 @@ def updated(seconds: float) -> datetime:
 
 
 def put(
-    store: MemoryStore,
+    store: Store,
     external_id: str,
     start: float,
     end: float,
@@ -48,30 +64,36 @@ def put(
     return booking
 
 
-def overlap(store: MemoryStore, start: float, end: float, court: str = C1, exclude: str = "-") -> str | None:
+def overlap(store: Store, start: float, end: float, court: str = C1, exclude: str = "-") -> str | None:
     found = store.find_overlap(court, at(start), at(end), exclude=(S1, exclude))
     return None if found is None else found.external_id
 
 
-def query(store: MemoryStore, service: str = S1, **fields) -> tuple[list[str], int]:
+def query(store: Store, service: str = S1, **fields) -> tuple[list[str], int]:
     page, total = store.query_bookings(service, BookingQuery(**fields))
     return [b.external_id for b in page], total
+
+
+@pytest.fixture
+def make_store(fresh_backend):
+    """An empty store of the test's backend (a new one for memory, the emptied database for SQL)."""
+    return lambda: fresh_backend().wingfield
 
 
 # -- find_overlap ----------------------------------------------------------------------------------
 
 
-def test_find_overlap_on_an_empty_court():
-    store = MemoryStore()
+def test_find_overlap_on_an_empty_court(make_store):
+    store = make_store()
     assert overlap(store, 0, 60) is None
     put(store, "a", 0, 60, court=C2)
     assert overlap(store, 0, 60) is None
 
 
 @pytest.fixture
-def three() -> MemoryStore:
+def three(make_store) -> Store:
     """C1 holds a [0, 60), b [60, 120) and c [180, 240) minutes after BASE."""
-    store = MemoryStore()
+    store = make_store()
     put(store, "c", 180, 240)
     put(store, "a", 0, 60)
     put(store, "b", 60, 120)
@@ -165,9 +187,9 @@ def test_tombstone_frees_the_court(three):
 
 
 @pytest.fixture
-def listing() -> MemoryStore:
+def listing(make_store) -> Store:
     """Five bookings of S1 and one of S2, with updatedAt ties so that seq decides."""
-    store = MemoryStore()
+    store = make_store()
     put(store, "p", 0, 60, changed=10, participants=(ANA, PAT))
     put(store, "q", 0, 60, court=C2, changed=20, participants=(BEN,))
     put(store, "r", 60, 120, changed=10, participants=(ANA,))
@@ -300,8 +322,8 @@ def test_updated_participants_leave_the_participant_index(listing):
     assert query(listing, participants=(BEN,)) == (["s", "q", "p"], 3)
 
 
-def test_updatedAt_index_uses_exact_microseconds():
-    store = MemoryStore()
+def test_updatedAt_index_uses_exact_microseconds(make_store):
+    store = make_store()
     late = datetime(2031, 1, 1, tzinfo=UTC)  # floats of epoch seconds cannot tell these apart
     for n, name in enumerate(["a", "b", "c"]):
         b = Booking(S1, name, C1, at(n), at(n + 0.5), UPDATED, (PAT,), UPDATED, late + timedelta(microseconds=n), n + 1)
@@ -351,14 +373,27 @@ def brute_overlaps(active: dict, court: str, start: datetime, end: datetime, exc
     return {k for k, b in active.items() if b.court_id == court and k != exclude and b.start < end and start < b.end}
 
 
-@settings(max_examples=60, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
-@given(
-    operations=st.lists(put_op | delete_op, max_size=40),
-    probes=st.lists(st.tuples(st.sampled_from(COURTS), st.integers(-5, 55), st.integers(1, 15)), max_size=10),
-    lists=st.lists(st.tuples(st.sampled_from(SERVICES), queries), min_size=1, max_size=10),
-)
-def test_indexes_agree_with_a_brute_force_scan(operations, probes, lists):
-    store = MemoryStore()
+def test_indexes_agree_with_a_brute_force_scan(make_store, store_kind):
+    """Fewer examples on SQL, where each one empties a database."""
+
+    @settings(
+        max_examples=60 if store_kind == "memory" else 15,
+        deadline=None,
+        database=None,
+        suppress_health_check=[HealthCheck.too_slow],
+    )
+    @given(
+        operations=st.lists(put_op | delete_op, max_size=40),
+        probes=st.lists(st.tuples(st.sampled_from(COURTS), st.integers(-5, 55), st.integers(1, 15)), max_size=10),
+        lists=st.lists(st.tuples(st.sampled_from(SERVICES), queries), min_size=1, max_size=10),
+    )
+    def check(operations, probes, lists):
+        agree_with_a_brute_force_scan(make_store(), operations, probes, lists)
+
+    check()
+
+
+def agree_with_a_brute_force_scan(store: Store, operations, probes, lists) -> None:
     active: dict[tuple[str, str], Booking] = {}
     for op in operations:
         if op[0] == "delete":
@@ -398,3 +433,77 @@ def test_indexes_agree_with_a_brute_force_scan(operations, probes, lists):
         page, total = store.query_bookings(service, q)
         assert total == len(matching)
         assert page == matching[q.offset : q.offset + q.limit]
+
+
+# -- the world, court mappings and snapshots -------------------------------------------------------
+
+
+def fill_world(store: Store) -> None:
+    """The same adds and puts for the store under test and for the reference memory store."""
+    store.add_organization(Organization("org-1", "Club"))
+    store.add_facility(Facility("fac-1", "org-1", "Hall"))
+    for court_id, name in (("court-b", "B"), ("court-a", "A"), ("court-c", "C")):
+        store.add_court(Court(court_id, "fac-1", name, court_id != "court-c"))
+    store.add_service(ExternalService(S1, "One"))
+    store.add_service(ExternalService(S2, "Two"))
+    store.add_token(ApiToken("tok-1", S1, {"court-booking": "write", "user": "read"}, UPDATED, False, "first"))
+    store.add_token(ApiToken("tok-2", S2, {"court-booking": "none"}, None, True))
+    store.add_user(User("ana", "ana@example.com", "Ana", "A"))
+    store.add_user(User("ben", "ben@example.com", "Ben", "B", created_by_service_id=S1))
+    store.add_user_relation(UserRelation(S1, "ana", "ext-ana", "ACCEPTED"))
+    store.add_user_relation(UserRelation(S1, "ben", "ext-ben", "PENDING"))
+    store.add_organization_relation(OrganizationRelation("rel-1", S1, "org-1", "ext-org"))
+    for court_id, external in (("court-a", "X-A"), ("court-b", "X-B"), ("court-c", "X-C")):
+        store.put_mapping(CourtMapping(S1, court_id, external, f"name {external}", UPDATED, updated(1)))
+    store.put_mapping(CourtMapping(S2, "court-a", "Y-A", None, UPDATED, UPDATED))
+    store.put_mapping(CourtMapping(S1, "court-a", "X-A2", None, UPDATED, updated(2)))  # replaced: listed last
+    store.delete_mapping(S1, "court-c")
+    store.delete_mapping(S1, "court-none")
+
+
+def test_world_and_mappings_come_back_as_put(make_store):
+    store, reference = make_store(), MemoryStore()
+    fill_world(store)
+    fill_world(reference)
+    for key in ("org-1", "nope"):
+        assert store.organization(key) == reference.organization(key)
+    assert store.facility("fac-1") == Facility("fac-1", "org-1", "Hall") and store.facility("nope") is None
+    for key in ("court-a", "court-c", "nope"):
+        assert store.court(key) == reference.court(key)
+    assert store.courts_of_facility("fac-1") == reference.courts_of_facility("fac-1")
+    assert store.courts_of_facility("nope") == []
+    assert store.service(S2) == ExternalService(S2, "Two") and store.service("nope") is None
+    assert store.token("tok-1") == reference.token("tok-1") and store.token("tok-1").expires_at == UPDATED
+    assert store.token("nope") is None
+    assert list(store.tokens()) == list(reference.tokens())
+    assert store.user("ben") == reference.user("ben") and store.user("nope") is None
+    assert store.user_relation(S1, "ben") == reference.user_relation(S1, "ben")
+    assert store.user_relation(S2, "ben") is None
+    assert store.has_organization_relation(S1, "org-1") and not store.has_organization_relation(S2, "org-1")
+    assert store.mapping(S1, "court-a") == reference.mapping(S1, "court-a")
+    assert store.mapping(S1, "court-c") is None
+    assert store.mapping_by_external_id(S1, "X-A2") == reference.mapping_by_external_id(S1, "X-A2")
+    assert store.mapping_by_external_id(S1, "X-A") is None  # freed by the replace (M2)
+    assert store.mapping_by_external_id(S2, "X-B") is None
+    assert list(store.mappings(S1)) == list(reference.mappings(S1))
+    assert [m.court_id for m in store.mappings(S1)] == ["court-b", "court-a"]
+    assert list(store.mappings("nobody")) == []
+
+
+def test_dump_has_the_memory_stores_shape_and_loads_back(make_store):
+    store, reference = make_store(), MemoryStore()
+    for target in (store, reference):
+        fill_world(target)
+        put(target, "p", 0, 60, changed=10, participants=(ANA, PAT))
+        put(target, "q", 0, 60, court=C2, changed=20, participants=(BEN,))
+        put(target, "r", 60, 120, changed=10, service=S2, participants=(SAM,))
+        target.put_tombstone(Tombstone(S1, "q", updated(30)))
+        target.put_tombstone(Tombstone(S2, "never", updated(40)))
+        put(target, "p", 0, 30, changed=50, participants=(PAT,))
+    dump = store.dump()
+    assert dump == reference.dump()
+    assert dump["seq"] == 3
+    loaded = MemoryStore.load(dump)
+    assert loaded.dump() == dump
+    assert query(loaded) == query(store) == (["p"], 1)
+    assert loaded.booking_record((S1, "q")) == store.booking_record((S1, "q")) == Tombstone(S1, "q", updated(30))

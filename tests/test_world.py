@@ -25,12 +25,12 @@ def write_world(tmp_path: Path, change) -> Path:
 
 
 def test_default_world_loads():
-    store = load_world(DEFAULT_WORLD, Clock()).wingfield
+    store = load_world(DEFAULT_WORLD).wingfield
     assert store.court(PROFILE["courts"]["granted"][0]) is not None
 
 
 def test_target_profile_agrees_with_default_world():
-    store = load_world(DEFAULT_WORLD, Clock()).wingfield
+    store = load_world(DEFAULT_WORLD).wingfield
     now = Clock().now()
     service, other = PROFILE["external_service_id"], PROFILE["other_external_service_id"]
     tokens = {name: store.token(value) for name, value in PROFILE["tokens"].items()}
@@ -94,17 +94,17 @@ def test_default_world_has_every_relation_status():
 def test_bad_world_fails_naming_file_and_entry(tmp_path, change, expected):
     path = write_world(tmp_path, change)
     with pytest.raises(WorldError) as caught:
-        load_world(path, Clock())
+        load_world(path)
     assert str(path) in str(caught.value) and expected in str(caught.value)
 
 
 def test_unreadable_world_fails_clearly(tmp_path):
     with pytest.raises(WorldError, match="cannot read"):
-        load_world(tmp_path / "missing.yaml", Clock())
+        load_world(tmp_path / "missing.yaml")
     broken = tmp_path / "broken.yaml"
     broken.write_text("organizations: [\n")
     with pytest.raises(WorldError, match="not valid YAML"):
-        load_world(broken, Clock())
+        load_world(broken)
 
 
 def test_mock_command_refuses_a_bad_world_at_start(tmp_path):

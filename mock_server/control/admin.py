@@ -1,14 +1,16 @@
-"""Handlers of the admin API (admin.yaml): thin, over the Runtime that owns state, clock, faults and journal."""
+"""Handlers of the admin API (admin.yaml): thin, over the Runtime that owns state, clock, faults and journal.
+Every change of the clock or the faults is published to the backend, for the other workers."""
 
+import hmac
 from datetime import datetime, timedelta
 from typing import Any
 
 from connexion.security import BearerSecurityHandler
+from starlette.responses import StreamingResponse
 
 from ..domain.errors import RuleViolation
 from ..timestamps import InvalidInstant, format_instant, parse_instant
 from ..world import WorldError
-from .snapshot import SnapshotError
 
 
 class AdminHandlers:
@@ -26,13 +28,14 @@ class AdminHandlers:
             raise _refused(["body"], str(exc)) from None
         return {"status": "loaded the new world"}
 
-    async def exportState(self) -> dict[str, Any]:
-        return self.runtime.export_state()
+    async def exportState(self) -> StreamingResponse:
+        """Streamed: a large state is never one string in memory."""
+        return StreamingResponse(self.runtime.export_state(), media_type="application/json")
 
     async def importState(self, body: dict[str, Any]) -> dict[str, Any]:
         try:
             self.runtime.import_state(body)
-        except SnapshotError as exc:
+        except WorldError as exc:
             raise _refused(["body"], str(exc)) from None
         return {"status": "imported"}
 
@@ -59,6 +62,7 @@ class AdminHandlers:
             clock.run()
         elif body.get("reset"):
             clock.reset()
+        self.runtime.publish_clock()
         return self._clock()
 
     async def getFaults(self) -> dict[str, Any]:
@@ -66,17 +70,19 @@ class AdminHandlers:
 
     async def setFaults(self, body: dict[str, Any]) -> dict[str, Any]:
         self.runtime.faults.set(body)
+        self.runtime.publish_faults()
         return self.runtime.faults.raw
 
     async def clearFaults(self) -> dict[str, Any]:
         self.runtime.faults.clear()
+        self.runtime.publish_faults()
         return self.runtime.faults.raw
 
     async def listRequests(self, limit: int = 100) -> dict[str, Any]:
-        return {"items": self.runtime.journal.last(limit)}
+        return {"items": self.runtime.backend.journal_last(limit)}
 
     async def clearRequests(self) -> dict[str, Any]:
-        self.runtime.journal.clear()
+        self.runtime.backend.journal_clear()
         return {"status": "cleared"}
 
     def _clock(self) -> dict[str, Any]:
@@ -106,7 +112,8 @@ def admin_gate(token: str) -> type[BearerSecurityHandler]:
         def get_fn(self, security_scheme: dict[str, Any], required_scopes: Any) -> Any:
             async def verify(request: Any) -> dict[str, Any]:
                 scheme, _, value = (request.headers.get("Authorization") or "").partition(" ")
-                if scheme.lower() != "bearer" or value.strip() != token:
+                presented = value.strip().encode()
+                if scheme.lower() != "bearer" or not hmac.compare_digest(presented, token.encode()):  # constant time
                     raise RuleViolation("invalid_admin_token", "send 'Authorization: Bearer <admin token>'")
                 return {"sub": "admin"}
 

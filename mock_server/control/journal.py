@@ -1,7 +1,10 @@
-"""The last requests received, for `GET /__admin/requests`, and one access-log line per request."""
+"""The request journal (`GET /__admin/requests`) and one access-log line per request.
+
+Outermost of the mock's middleware, so it sees every final answer, errors included. With a shared backend it
+also takes over, before the request is handled, the control state another worker may have changed.
+"""
 
 import time
-from collections import deque
 from datetime import UTC, datetime
 from typing import Any
 
@@ -11,48 +14,25 @@ from ..errors import ERROR_KIND
 from ..spec import SpecIndex
 from .access_log import AccessLog
 
-Entry = tuple[float, str, str, str, str | None, int, float, str | None]
+CLIP = 512  # characters kept of a long path or query: the journal's 1000 entries stay small whatever is sent
 
 
-class Journal:
-    """Entries are kept as tuples and turned into objects only when asked for."""
-
-    def __init__(self, size: int = 1000) -> None:
-        self.entries: deque[Entry] = deque(maxlen=size)
-
-    def last(self, limit: int) -> list[dict[str, Any]]:
-        return [_as_object(entry) for entry in list(self.entries)[-limit:][::-1]]  # newest first
-
-    def clear(self) -> None:
-        self.entries.clear()
-
-
-def _as_object(entry: Entry) -> dict[str, Any]:
-    at, method, path, query, operation, status, duration, error = entry
-    return {
-        "at": datetime.fromtimestamp(at, UTC).isoformat().replace("+00:00", "Z"),
-        "method": method,
-        "path": path,
-        "query": query,
-        "operationId": operation,
-        "status": status,
-        "durationMs": round(duration, 2),
-        "errorType": error,
-    }
+def clip(text: str, keep: int = CLIP) -> str:
+    """A long value cut, and marked as cut (with the length it had)."""
+    return text if len(text) <= keep else f"{text[:keep]}…[{len(text) - keep} more characters]"
 
 
 class JournalMiddleware:
-    """Outside connexion's exception handling, so it sees every final answer, errors included."""
-
-    def __init__(
-        self, app: ASGIApp, *, journal: Journal, index: SpecIndex, access_log: AccessLog | None = None
-    ) -> None:
-        self.app, self.journal, self.index, self.access_log = app, journal, index, access_log
+    def __init__(self, app: ASGIApp, *, runtime: Any, index: SpecIndex, access_log: AccessLog | None = None) -> None:
+        self.app, self.runtime, self.index, self.access_log = app, runtime, index, access_log
+        self.backend = runtime.backend
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        if self.backend.shared:
+            self.runtime.sync()
         began, status = time.perf_counter(), 500
         extensions = scope.setdefault("extensions", {})  # connexion's routing notes the operation in this dict
 
@@ -71,9 +51,17 @@ class JournalMiddleware:
             if operation is None:  # answered before routing (an error outside connexion's routing)
                 operation = self.index.operation_for(scope["method"], path)
             if not path.startswith("/__admin"):
-                query = scope.get("query_string", b"").decode("latin-1")
-                self.journal.entries.append(
-                    (time.time(), scope["method"], path, query, operation, status, duration, scope.get(ERROR_KIND))
+                self.backend.journal_append(
+                    {
+                        "at": datetime.now(UTC).isoformat().replace("+00:00", "Z"),
+                        "method": scope["method"],
+                        "path": clip(path),
+                        "query": clip(scope.get("query_string", b"").decode("latin-1")),
+                        "operationId": operation,
+                        "status": status,
+                        "durationMs": round(duration, 2),
+                        "errorType": scope.get(ERROR_KIND),
+                    }
                 )
             if self.access_log is not None:
                 self.access_log.write(scope["method"], path, operation, status, duration)

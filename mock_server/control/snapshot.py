@@ -1,76 +1,190 @@
-"""The whole state as JSON and back: every record of both stores, with their timestamps and tombstones.
+"""The whole state as a world document, written piece by piece: `GET /__admin/state` streams it, and
+`PUT /__admin/state` (or `--fixtures`) loads it back through the world loader, so an import passes every check
+a world file does: schema, references, and the rules replayed.
 
-Written here because the state is our own dataclasses; a generic codec over them is a few lines.
+It is a world file with what a world file may leave out: each record's timestamps and the tombstones of
+deleted bookings. Bookings and services come in creation order, which keeps the list tie-breaks (B23).
 """
 
-import dataclasses
-from datetime import datetime
+import json
+from collections.abc import Iterable, Iterator
 from typing import Any
 
-from ..domain import models
-from ..domain.onlive import models as onlive_models
-from ..store import MemoryStore, OnliveMemoryStore
+from ..domain.models import Booking, Tombstone
+from ..domain.onlive.appointments import DEFAULTS as APPOINTMENT_DEFAULTS
+from ..domain.onlive.services import DEFAULTS as SERVICE_DEFAULTS
+from ..store.base import OnliveStore, Store
+from ..timestamps import format_instant
 
-FORMAT = "bookingkit-state/1"
-TYPES = {
-    cls.__name__: cls
-    for module in (models, onlive_models)
-    for cls in vars(module).values()
-    if dataclasses.is_dataclass(cls) and isinstance(cls, type)
-}
+FORMAT = "bookingkit-world/1"
 
 
-class SnapshotError(ValueError):
-    """An import that is not a state export of this version; the message says what is wrong."""
+def export_world(wingfield: Store, onlive: OnliveStore) -> Iterator[str]:
+    """JSON text in pieces, never the whole state in one string."""
+    state = wingfield.dump()
+    records = list(state["records"])
+    bookings = sorted((r for r in records if isinstance(r, Booking)), key=lambda b: b.seq)
+    tombstones = [r for r in records if isinstance(r, Tombstone)]
+    yield f'{{"format": "{FORMAT}"'
+    sections: list[tuple[str, Iterable[dict[str, Any]]]] = [
+        ("organizations", ({"id": o.id, "name": o.name} for o in state["organizations"])),
+        (
+            "facilities",
+            ({"id": f.id, "organizationId": f.organization_id, "name": f.name} for f in state["facilities"]),
+        ),
+        (
+            "courts",
+            (
+                {"id": c.id, "facilityId": c.facility_id, "name": c.name, "systemInstalled": c.system_installed}
+                for c in state["courts"]
+            ),
+        ),
+        ("externalServices", ({"id": s.id, "name": s.name} for s in state["services"])),
+        ("apiTokens", (_token(t) for t in state["tokens"])),
+        ("users", (_user(u) for u in state["users"])),
+        (
+            "userRelations",
+            (
+                {
+                    "externalServiceId": r.service_id,
+                    "userId": r.user_id,
+                    "externalUserId": r.external_user_id,
+                    "status": r.status,
+                }
+                for r in state["user_relations"]
+            ),
+        ),
+        (
+            "organizationRelations",
+            (
+                {
+                    "id": r.id,
+                    "externalServiceId": r.service_id,
+                    "organizationId": r.organization_id,
+                    "externalOrganizationId": r.external_organization_id,
+                }
+                for r in state["organization_relations"]
+            ),
+        ),
+        ("courtMappings", (_mapping(m) for m in state["mappings"])),
+        ("courtBookings", (_booking(b) for b in bookings)),
+        (
+            "courtBookingTombstones",
+            (
+                {
+                    "externalServiceId": t.service_id,
+                    "externalCourtBookingId": t.external_id,
+                    "externalUpdatedAt": format_instant(t.external_updated_at),
+                }
+                for t in tombstones
+            ),
+        ),
+    ]
+    for name, entries in sections:
+        yield from _array(name, entries)
+    yield ', "onlive": {'
+    live = onlive.dump()
+    services = sorted(live["services"], key=lambda s: s.seq)
+    for name, entries in (
+        ("organizations", ({"id": o.id, "name": o.name} for o in live["organizations"])),
+        (
+            "accessKeys",
+            (
+                {"accessKeyId": k.id, "secretAccessKey": k.secret, "organizationId": k.organization_id}
+                for k in live["access_keys"]
+            ),
+        ),
+        ("calendars", (_document(c, c.fields) for c in live["calendars"])),
+        ("services", (_service(s) for s in services)),
+        ("appointments", (_appointment(a) for a in live["appointments"])),
+    ):
+        yield from _array(name, entries, lead="" if name == "organizations" else ", ")
+    yield "}}\n"
 
 
-def encode(value: Any) -> Any:
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        fields = {f.name: encode(getattr(value, f.name)) for f in dataclasses.fields(value) if f.init}
-        return {"@type": type(value).__name__, **fields}
-    if isinstance(value, datetime):
-        return {"@instant": value.isoformat()}
-    if isinstance(value, tuple):
-        return {"@tuple": [encode(v) for v in value]}
-    if isinstance(value, list):
-        return [encode(v) for v in value]
-    if isinstance(value, dict):  # wrapped, so a partner's own keys (say "@instant" in extraFields) stay data
-        return {"@dict": {key: encode(v) for key, v in value.items()}}
-    return value
+def _array(name: str, entries: Iterable[dict[str, Any]], lead: str = ", ") -> Iterator[str]:
+    yield f'{lead}"{name}": ['
+    first = True
+    for entry in entries:
+        yield ("" if first else ", ") + json.dumps(entry)
+        first = False
+    yield "]"
 
 
-def decode(value: Any) -> Any:
-    if isinstance(value, list):
-        return [decode(v) for v in value]
-    if not isinstance(value, dict):
-        return value
-    if "@dict" in value:
-        return {key: decode(v) for key, v in value["@dict"].items()}
-    if "@instant" in value:
-        moment = datetime.fromisoformat(value["@instant"])
-        if moment.tzinfo is None:
-            raise SnapshotError(f"instant {value['@instant']!r} has no UTC offset")
-        return moment
-    if "@tuple" in value:
-        return tuple(decode(v) for v in value["@tuple"])
-    if "@type" in value:
-        cls = TYPES.get(value["@type"])
-        if cls is None:
-            raise SnapshotError(f"unknown record type {value['@type']!r}")
-        return cls(**{k: decode(v) for k, v in value.items() if k != "@type"})
-    raise SnapshotError(f"not a record of a state export: {str(value)[:100]}")
+def _token(token: Any) -> dict[str, Any]:
+    entry = {
+        "token": token.value,
+        "externalServiceId": token.service_id,
+        "scopes": dict(token.scopes),
+        "description": token.description,
+        "revoked": token.revoked,
+    }
+    if token.expires_at is not None:
+        entry["expiresAt"] = format_instant(token.expires_at)
+    return entry
 
 
-def export_state(wingfield: MemoryStore, onlive: OnliveMemoryStore) -> dict[str, Any]:
-    return {"format": FORMAT, "wingfield": encode(wingfield.dump()), "onlive": encode(onlive.dump())}
+def _user(user: Any) -> dict[str, Any]:
+    entry = {"id": user.id, "email": user.email, "firstName": user.first_name, "lastName": user.last_name}
+    if user.created_by_service_id:
+        entry["createdByExternalServiceId"] = user.created_by_service_id
+    return entry
 
 
-def import_state(document: Any) -> tuple[MemoryStore, OnliveMemoryStore]:
-    if not isinstance(document, dict) or document.get("format") != FORMAT:
-        raise SnapshotError(f'not a state export: expected an object with "format": "{FORMAT}"')
-    try:
-        return MemoryStore.load(decode(document["wingfield"])), OnliveMemoryStore.load(decode(document["onlive"]))
-    except SnapshotError:
-        raise
-    except (KeyError, TypeError, ValueError, AttributeError) as exc:
-        raise SnapshotError(f"the state export is damaged: {exc!r}") from None
+def _mapping(mapping: Any) -> dict[str, Any]:
+    return {
+        "externalServiceId": mapping.service_id,
+        "courtId": mapping.court_id,
+        "externalCourtId": mapping.external_court_id,
+        "externalCourtName": mapping.external_court_name,
+        "createdAt": format_instant(mapping.created_at),
+        "updatedAt": format_instant(mapping.updated_at),
+    }
+
+
+def _booking(booking: Booking) -> dict[str, Any]:
+    return {
+        "externalServiceId": booking.service_id,
+        "externalCourtBookingId": booking.external_id,
+        "courtId": booking.court_id,
+        "startDate": format_instant(booking.start),
+        "endDate": format_instant(booking.end),
+        "externalUpdatedAt": format_instant(booking.external_updated_at),
+        "participants": [{"userId": p.user_id} if p.user_id else {"email": p.email} for p in booking.participants],
+        "createdAt": format_instant(booking.created_at),
+        "updatedAt": format_instant(booking.updated_at),
+    }
+
+
+def _document(record: Any, fields: dict[str, Any], defaults: dict[str, Any] | None = None) -> dict[str, Any]:
+    """An ONLIVE record as its create body: the fields it holds (unset and default ones left out: the create fills
+    them in again), id, organization, times."""
+    defaults = defaults or {}
+    return {
+        "id": record.id,
+        "organizationId": record.organization_id,
+        **{k: v for k, v in fields.items() if v is not None and not (k in defaults and defaults[k] == v)},
+        "createdAt": format_instant(record.created_at),
+        "updatedAt": format_instant(record.updated_at),
+    }
+
+
+def _service(service: Any) -> dict[str, Any]:
+    entry = _document(service, service.fields, SERVICE_DEFAULTS)
+    if service.deleted_at is not None:
+        entry["deletedAt"] = format_instant(service.deleted_at)
+    return entry
+
+
+def _appointment(appointment: Any) -> dict[str, Any]:
+    derived = {k: v for k, v in appointment.fields.items() if k != "userGroupId"}  # the create takes the service's
+    entry = _document(appointment, derived, APPOINTMENT_DEFAULTS)
+    entry.update(
+        start=format_instant(appointment.start),
+        end=format_instant(appointment.end),
+        calendarIds=list(appointment.calendar_ids),
+        state=appointment.state,
+    )
+    if appointment.service_id is not None:
+        entry["serviceId"] = appointment.service_id
+    return entry

@@ -57,7 +57,7 @@ class _Views:
         return view
 
 
-_BOOKINGS = _Views(20_000)
+_BOOKINGS = _Views(4096)  # enough for the pages in flight; bounded whatever is stored
 
 
 def booking_json(booking: Booking) -> dict[str, Any]:

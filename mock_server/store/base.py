@@ -20,6 +20,7 @@ from ..domain.models import (
     UserRelation,
 )
 from ..domain.onlive.models import AccessKey, Appointment, Calendar, Service
+from ..domain.onlive.models import Organization as OnliveOrganization
 
 
 class Store(Protocol):
@@ -61,6 +62,8 @@ class Store(Protocol):
 
 
 class OnliveStore(Protocol):
+    def add_organization(self, organization: OnliveOrganization) -> None: ...
+    def organizations(self) -> Iterable[OnliveOrganization]: ...
     def add_access_key(self, key: AccessKey) -> None: ...
     def access_key(self, key_id: str) -> AccessKey | None: ...
     def access_keys(self) -> Iterable[AccessKey]: ...

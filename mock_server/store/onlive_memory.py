@@ -5,11 +5,12 @@ from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
 
-from ..domain.onlive.models import AccessKey, Appointment, Calendar, Service
+from ..domain.onlive.models import AccessKey, Appointment, Calendar, Organization, Service
 
 
 class OnliveMemoryStore:
     def __init__(self) -> None:
+        self._organizations: dict[str, Organization] = {}
         self._keys: dict[str, AccessKey] = {}
         self._calendars: dict[str, Calendar] = {}
         self._services: dict[str, Service] = {}
@@ -20,6 +21,7 @@ class OnliveMemoryStore:
 
     def dump(self) -> dict[str, Any]:
         return {
+            "organizations": list(self._organizations.values()),
             "access_keys": list(self._keys.values()),
             "calendars": list(self._calendars.values()),
             "services": list(self._services.values()),
@@ -35,6 +37,7 @@ class OnliveMemoryStore:
     def load(cls, dump: dict[str, Any]) -> "OnliveMemoryStore":
         store = cls()
         for key, put in (
+            ("organizations", store.add_organization),
             ("access_keys", store.add_access_key),
             ("calendars", store.put_calendar),
             ("services", store.put_service),
@@ -44,6 +47,12 @@ class OnliveMemoryStore:
                 put(record)
         store._seq = dump["seq"]
         return store
+
+    def add_organization(self, organization: Organization) -> None:
+        self._organizations[organization.id] = organization
+
+    def organizations(self) -> Iterable[Organization]:
+        return self._organizations.values()
 
     def add_access_key(self, key: AccessKey) -> None:
         self._keys[key.id] = key

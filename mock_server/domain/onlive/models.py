@@ -6,6 +6,12 @@ from typing import Any
 
 
 @dataclass(frozen=True, slots=True)
+class Organization:
+    id: str
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
 class AccessKey:
     id: str
     secret: str

@@ -1,0 +1,31 @@
+"""Several worker processes on one SQL store: the parent prepares the store (schema, world), uvicorn starts the
+workers, and each builds its app from the settings the parent put in the environment."""
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from .control.access_log import AccessLog
+
+SETTINGS = "BOOKINGKIT_WORKER_SETTINGS"
+
+
+def settings_for_workers(**settings: Any) -> None:
+    os.environ[SETTINGS] = json.dumps(settings)
+
+
+def app_from_environment() -> Any:
+    """uvicorn's factory in each worker; the store is already seeded, so the world is not loaded again."""
+    from .app import create_app
+
+    settings = json.loads(os.environ[SETTINGS])
+    return create_app(
+        Path(settings["fixtures"]),
+        store=settings["store"],
+        admin_token=settings["admin_token"],
+        seed=settings["seed"],
+        access_log=AccessLog(sys.stderr) if settings["access_log"] else None,
+        seed_world=False,
+    )

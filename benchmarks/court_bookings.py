@@ -32,7 +32,7 @@ warnings.filterwarnings("ignore", module="connexion")
 warnings.filterwarnings("ignore", module="starlette")
 
 from mock_server.app import create_app  # noqa: E402
-from mock_server.domain.bookings import CourtBookings  # noqa: E402
+from mock_server.wingfield.rules.bookings import CourtBookings  # noqa: E402
 
 SERVICE = "e8623a0d-39de-4963-9c6c-a25dc38e89c9"
 TOKEN = "tok_ext_v1_bench.write"
@@ -93,7 +93,7 @@ def measure_start(directory: Path, bookings: int, courts: int) -> tuple[float, f
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    command = [sys.executable, "-m", "mock_server.cli", "mock", "--fixtures", str(path), "--port", str(port)]
+    command = [sys.executable, "-m", "bookingkit.cli", "mock", "--fixtures", str(path), "--port", str(port)]
     began = time.perf_counter()
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:

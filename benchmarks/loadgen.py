@@ -138,7 +138,7 @@ def check(result: Result) -> None:
 
 
 def mock_command(port: int, *options: str) -> list[str]:
-    return [sys.executable, "-m", "mock_server.cli", "mock", "--port", str(port), *options]
+    return [sys.executable, "-m", "bookingkit.cli", "mock", "--port", str(port), *options]
 
 
 def report(results: list[Result], baseline: Result | None = None) -> None:

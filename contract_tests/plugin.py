@@ -151,7 +151,7 @@ class bundled_mock:  # noqa: N801 - used as a context manager, like open()
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", 0))
             port = probe.getsockname()[1]
-        command = [sys.executable, "-m", "mock_server.cli", "mock", "--port", str(port), "--log-level", "warning"]
+        command = [sys.executable, "-m", "bookingkit.cli", "mock", "--port", str(port), "--log-level", "warning"]
         self.log = tempfile.TemporaryFile(mode="w+")  # a file, not a pipe: a chatty mock can never block on it
         self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=self.log)
         base_url = f"http://127.0.0.1:{port}/api/v1"

@@ -9,23 +9,22 @@ from connexion.middleware import MiddlewarePosition
 from connexion.options import SwaggerUIOptions
 
 from bookingkit.files import DEFAULT_WORLD, SPEC_PATH
-
-from .clock import Clock
-from .collector import paced_collector
-from .control.access_log import AccessLog
-from .control.admin import AdminHandlers, admin_gate
-from .control.faults import FaultInjector
-from .control.journal import JournalMiddleware
-from .engine import MockApp
-from .errors import install_error_handlers
-from .limits import RequestLimits
-from .onlive_gate import SignatureGate, organization_gate
-from .resources import ADMIN_SPEC_PATH
-from .runtime import Runtime
-from .security import token_gate
-from .spec import SpecIndex, load_spec
-from .store.backend import Backend, open_backend
-from .validation import ADMIN_VALIDATOR_MAP, VALIDATOR_MAP
+from mock_server.clock import Clock
+from mock_server.collector import paced_collector
+from mock_server.control.access_log import AccessLog
+from mock_server.control.admin import AdminHandlers, admin_gate
+from mock_server.control.faults import FaultInjector
+from mock_server.control.journal import JournalMiddleware
+from mock_server.engine import MockApp
+from mock_server.errors import install_error_handlers
+from mock_server.limits import RequestLimits
+from mock_server.onlive.gate import SignatureGate, organization_gate
+from mock_server.resources import ADMIN_SPEC_PATH
+from mock_server.runtime import Runtime
+from mock_server.spec import SpecIndex, load_spec
+from mock_server.store.backend import Backend, open_backend
+from mock_server.validation import ADMIN_VALIDATOR_MAP, VALIDATOR_MAP
+from mock_server.wingfield.gate import token_gate
 
 
 def create_app(

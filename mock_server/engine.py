@@ -33,8 +33,8 @@ from connexion.operations import AbstractOperation
 from starlette.responses import Response as StarletteResponse
 from starlette.types import Receive, Scope, Send
 
-from .limits import LARGEST_INTEGER, too_much
-from .validation import PARSED_BODY
+from mock_server.limits import LARGEST_INTEGER, too_much
+from mock_server.validation import PARSED_BODY
 
 DOCS_SUFFIXES = ("/openapi.json", "/swagger.json")
 Runner = t.Callable[..., t.Awaitable[t.Any]]

@@ -10,9 +10,9 @@ from connexion.exceptions import OAuthResponseProblem, ProblemException, Unautho
 from connexion.lifecycle import ConnexionRequest, ConnexionResponse
 from starlette.exceptions import HTTPException
 
-from .domain.errors import RuleViolation
-from .domain.onlive.errors import ERRORS as ONLIVE_ERRORS
-from .spec import SpecIndex
+from mock_server.onlive.errors import ERRORS as ONLIVE_ERRORS
+from mock_server.spec import SpecIndex
+from mock_server.violations import RuleViolation
 
 log = logging.getLogger("bookingkit.errors")
 

@@ -17,7 +17,7 @@ from typing import Any
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from .domain.errors import RuleViolation
+from mock_server.violations import RuleViolation
 
 MAX_DEPTH = 32
 MAX_ADMIN_DEPTH = 64

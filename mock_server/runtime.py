@@ -12,23 +12,23 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from .clock import Clock
-from .control.faults import Faults
-from .control.snapshot import export_world
-from .domain.bookings import CourtBookings
-from .domain.courts import CourtMappings, Courts
-from .domain.onlive.appointments import Appointments
-from .domain.onlive.calendars import Calendars
-from .domain.onlive.services import BookingServices
-from .handlers.appointments import AppointmentHandlers
-from .handlers.booking_services import BookingServiceHandlers
-from .handlers.calendars import CalendarHandlers
-from .handlers.court_bookings import CourtBookingHandlers
-from .handlers.court_mappings import CourtMappingHandlers
-from .handlers.courts import CourtHandlers
-from .spec import SpecIndex
-from .store.backend import Backend
-from .world import World, build_world, load_world
+from mock_server.clock import Clock
+from mock_server.control.faults import Faults
+from mock_server.control.snapshot import export_world
+from mock_server.onlive.handlers.appointments import AppointmentHandlers
+from mock_server.onlive.handlers.booking_services import BookingServiceHandlers
+from mock_server.onlive.handlers.calendars import CalendarHandlers
+from mock_server.onlive.rules.appointments import Appointments
+from mock_server.onlive.rules.calendars import Calendars
+from mock_server.onlive.rules.services import BookingServices
+from mock_server.spec import SpecIndex
+from mock_server.store.backend import Backend
+from mock_server.wingfield.handlers.court_bookings import CourtBookingHandlers
+from mock_server.wingfield.handlers.court_mappings import CourtMappingHandlers
+from mock_server.wingfield.handlers.courts import CourtHandlers
+from mock_server.wingfield.rules.bookings import CourtBookings
+from mock_server.wingfield.rules.courts import CourtMappings, Courts
+from mock_server.world import World, build_world, load_world
 
 WorldSource = Path | dict[str, Any]
 

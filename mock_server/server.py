@@ -16,7 +16,7 @@ from typing import Any
 import uvicorn
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
-from .limits import READ_TIMEOUT_SECONDS
+from mock_server.limits import READ_TIMEOUT_SECONDS
 
 SHUTDOWN_SECONDS = 10
 

@@ -81,7 +81,7 @@ class SpecIndex:
     def documented_errors(self, operation_id: str) -> list[str]:
         """The error types a client of this operation must handle (ONLIVE: the kinds of its documented answers)."""
         if self.api_of.get(operation_id) == "onlive":
-            from .domain.onlive.errors import ERRORS
+            from mock_server.onlive.errors import ERRORS
 
             documented = self.onlive_messages.get(operation_id, {})
             return [

@@ -15,9 +15,9 @@ from connexion.validators import JSONRequestBodyValidator, ParameterValidator
 from starlette.datastructures import Headers
 from starlette.types import Message, Receive, Scope
 
-from .domain.errors import RuleViolation
-from .limits import MAX_ADMIN_DEPTH, MAX_DEPTH, READ_TIMEOUT_SECONDS, depth_of
-from .schemas import compiled
+from mock_server.limits import MAX_ADMIN_DEPTH, MAX_DEPTH, READ_TIMEOUT_SECONDS, depth_of
+from mock_server.schemas import compiled
+from mock_server.violations import RuleViolation
 
 FORMATS = jsonschema.FormatChecker()  # date-time (with rfc3339-validator), uuid, email, date, ...
 PARSED_BODY = "bookingkit.body"  # the scope key of the JSON body, parsed and validated once

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from .control.access_log import AccessLog
+from mock_server.control.access_log import AccessLog
 
 SETTINGS = "BOOKINGKIT_WORKER_SETTINGS"
 
@@ -18,7 +18,7 @@ def settings_for_workers(**settings: Any) -> None:
 
 def app_from_environment() -> Any:
     """uvicorn's factory in each worker; the store is already seeded, so the world is not loaded again."""
-    from .app import create_app
+    from mock_server.app import create_app
 
     settings = json.loads(os.environ[SETTINGS])
     return create_app(

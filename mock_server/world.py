@@ -15,12 +15,17 @@ import yaml
 
 from bookingkit.documents import parse
 from bookingkit.files import SPEC_PATH
-
-from .clock import Clock
-from .domain.bookings import CourtBookings
-from .domain.courts import CourtMappings
-from .domain.errors import RuleViolation
-from .domain.models import (
+from mock_server.clock import Clock
+from mock_server.onlive.models import AccessKey, Calendar
+from mock_server.onlive.models import Organization as OnliveOrganization
+from mock_server.onlive.rules.appointments import Appointments
+from mock_server.onlive.rules.services import BookingServices
+from mock_server.onlive.store.memory import OnliveMemoryStore
+from mock_server.resources import WORLD_SCHEMA
+from mock_server.spec import load_spec
+from mock_server.timestamps import parse_instant
+from mock_server.violations import RuleViolation
+from mock_server.wingfield.models import (
     ApiToken,
     Court,
     ExternalService,
@@ -30,14 +35,9 @@ from .domain.models import (
     User,
     UserRelation,
 )
-from .domain.onlive.appointments import Appointments
-from .domain.onlive.models import AccessKey, Calendar
-from .domain.onlive.models import Organization as OnliveOrganization
-from .domain.onlive.services import BookingServices
-from .resources import WORLD_SCHEMA
-from .spec import load_spec
-from .store import MemoryStore, OnliveMemoryStore
-from .timestamps import parse_instant
+from mock_server.wingfield.rules.bookings import CourtBookings
+from mock_server.wingfield.rules.courts import CourtMappings
+from mock_server.wingfield.store.memory import MemoryStore
 
 WORLD_INSTANT = datetime(2020, 1, 1, tzinfo=UTC)  # when seed records without timestamps were written
 

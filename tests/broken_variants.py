@@ -3,14 +3,18 @@ and the suite's tests of that rule (and only of it, or of declared related rules
 
 from .variants import SPEC, WORLD, Mutation, Variant, variant
 
-BOOKINGS, STORE, ACCESS = "mock_server.domain.bookings", "mock_server.store.memory", "mock_server.domain.access"
+BOOKINGS, STORE, ACCESS = (
+    "mock_server.wingfield.rules.bookings",
+    "mock_server.wingfield.store.memory",
+    "mock_server.wingfield.rules.access",
+)
 VALIDATION = "mock_server.validation"
 COURTS, REPRESENTATIONS, ERRORS = (
-    "mock_server.domain.courts",
-    "mock_server.handlers.representations",
+    "mock_server.wingfield.rules.courts",
+    "mock_server.wingfield.handlers.representations",
     "mock_server.errors",
 )
-SERVICES, SIGNED = "mock_server.domain.onlive.services", "mock_server.domain.onlive.authentication"
+SERVICES, SIGNED = "mock_server.onlive.rules.services", "mock_server.onlive.rules.authentication"
 
 VARIANTS: dict[str, Variant] = {
     "older-upsert-accepted": variant(
@@ -142,9 +146,11 @@ VARIANTS: dict[str, Variant] = {
     ),
     "other-service-reads-bookings": variant(
         "B27",
-        Mutation("mock_server.security", "            require_own_service(token, path_service)", "            pass"),
         Mutation(
-            "mock_server.handlers.court_bookings",
+            "mock_server.wingfield.gate", "            require_own_service(token, path_service)", "            pass"
+        ),
+        Mutation(
+            "mock_server.wingfield.handlers.court_bookings",
             "self.bookings.get(user, externalCourtBookingId)",
             "self.bookings.get(externalServiceId, externalCourtBookingId)",
         ),

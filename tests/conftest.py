@@ -69,9 +69,10 @@ def store_kind(request) -> str:
 def fresh_backend(store_kind, tmp_path, request):
     """A function giving the test's backend of `store_kind`, emptied on each call (each hypothesis example calls
     it). SQLite: a file of this test; PostgreSQL: the session's database."""
-    from mock_server.store import MemoryStore, OnliveMemoryStore
+    from mock_server.onlive.store.memory import OnliveMemoryStore
     from mock_server.store.backend import MemoryBackend
     from mock_server.store.sql import SqlBackend
+    from mock_server.wingfield.store.memory import MemoryStore
 
     if store_kind == "memory":
         backend = MemoryBackend()

@@ -6,10 +6,10 @@ prove the suite fair the way the broken variants prove it strong.
 from .variants import SPEC, WHOLE_SUITE, Mutation, Variant
 
 APP, ERRORS, VALIDATION = "mock_server.app", "mock_server.errors", "mock_server.validation"
-COURTS, BOOKINGS = "mock_server.domain.courts", "mock_server.domain.bookings"
-SIGNED = "mock_server.domain.onlive.authentication"
-SERVICES, APPOINTMENTS = "mock_server.domain.onlive.services", "mock_server.domain.onlive.appointments"
-CALENDARS = "mock_server.domain.onlive.calendars"
+COURTS, BOOKINGS = "mock_server.wingfield.rules.courts", "mock_server.wingfield.rules.bookings"
+SIGNED = "mock_server.onlive.rules.authentication"
+SERVICES, APPOINTMENTS = "mock_server.onlive.rules.services", "mock_server.onlive.rules.appointments"
+CALENDARS = "mock_server.onlive.rules.calendars"
 PLAIN_405 = (
     '            return ConnexionResponse(status_code=405, body=f"{request.method} not allowed\\n", '
     'content_type="text/plain", headers=headers)\n'
@@ -36,8 +36,7 @@ VARIANTS: dict[str, Variant] = {
             "            if int(declared) > self.limit:\n"
             "                raise _schema_problem("
             '[{"path": ["body"], "message": f"the body exceeds {self.limit} bytes"}])',
-            "            if int(declared) > self.limit:\n"
-            '                raise HTTPException(413, "Payload Too Large")',
+            '            if int(declared) > self.limit:\n                raise HTTPException(413, "Payload Too Large")',
         ),
         Mutation(
             VALIDATION,

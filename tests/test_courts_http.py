@@ -7,7 +7,7 @@ import pytest
 import yaml
 
 from mock_server.app import create_app
-from mock_server.domain.models import CourtMapping
+from mock_server.wingfield.models import CourtMapping
 
 from .conftest import COURT, COURT_2, COURT_NOT_GRANTED, OTHER_SERVICE, SERVICE, TOKENS, check_error_contract
 

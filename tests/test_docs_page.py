@@ -39,7 +39,7 @@ def base_url(tmp_path_factory):
     log = tmp_path_factory.mktemp("docs") / "mock.log"
     with log.open("w") as handle:
         process = subprocess.Popen(
-            [sys.executable, "-m", "mock_server.cli", "mock", "--port", str(port), "--log-level", "warning"],
+            [sys.executable, "-m", "bookingkit.cli", "mock", "--port", str(port), "--log-level", "warning"],
             cwd=ROOT,
             stdout=handle,
             stderr=subprocess.STDOUT,

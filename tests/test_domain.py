@@ -10,17 +10,9 @@ import pytest
 
 from bookingkit.files import DEFAULT_WORLD
 from mock_server.clock import Clock
-from mock_server.domain.access import (
-    accessible_court,
-    authenticate,
-    require_own_service,
-    require_scope,
-    require_user_access,
-)
-from mock_server.domain.bookings import CourtBookings, read_participants
-from mock_server.domain.courts import CourtMappings, Courts
-from mock_server.domain.errors import RuleViolation
-from mock_server.domain.models import (
+from mock_server.timestamps import parse_instant
+from mock_server.violations import RuleViolation
+from mock_server.wingfield.models import (
     ApiToken,
     Booking,
     Court,
@@ -32,8 +24,16 @@ from mock_server.domain.models import (
     Participant,
     Tombstone,
 )
-from mock_server.store import MemoryStore
-from mock_server.timestamps import parse_instant
+from mock_server.wingfield.rules.access import (
+    accessible_court,
+    authenticate,
+    require_own_service,
+    require_scope,
+    require_user_access,
+)
+from mock_server.wingfield.rules.bookings import CourtBookings, read_participants
+from mock_server.wingfield.rules.courts import CourtMappings, Courts
+from mock_server.wingfield.store.memory import MemoryStore
 from mock_server.world import WORLD_INSTANT, load_world
 
 from .conftest import COURT, COURT_2, COURT_NOT_GRANTED, OTHER_SERVICE, SERVICE, TOKENS, USERS

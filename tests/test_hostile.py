@@ -266,7 +266,7 @@ def server(tmp_path_factory):
         [
             sys.executable,
             "-m",
-            "mock_server.cli",
+            "bookingkit.cli",
             "mock",
             "--port",
             str(port),

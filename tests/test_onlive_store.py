@@ -7,9 +7,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from mock_server.domain.onlive.models import AccessKey, Appointment, Calendar, Organization, Service
-from mock_server.store import MemoryStore, OnliveMemoryStore
-from mock_server.store.base import OnliveStore
+from mock_server.onlive.models import AccessKey, Appointment, Calendar, Organization, Service
+from mock_server.onlive.store.base import OnliveStore
+from mock_server.onlive.store.memory import OnliveMemoryStore
+from mock_server.wingfield.store.memory import MemoryStore
 
 T0 = datetime(2030, 1, 1, 12, 0, 0, 123456, tzinfo=UTC)
 O1, O2 = "org-1", "org-2"

@@ -72,7 +72,7 @@ def test_a_bad_optional_key_is_refused_naming_file_and_key(tmp_path, change, key
 def test_bookingkit_test_stops_on_a_bad_profile_before_testing(tmp_path):
     path = write(tmp_path, booking_window={"from": "soon", "to": "later"})
     result = subprocess.run(
-        [sys.executable, "-m", "mock_server.cli", "test", "--target", str(path), "-p", "no:cacheprovider"],
+        [sys.executable, "-m", "bookingkit.cli", "test", "--target", str(path), "-p", "no:cacheprovider"],
         capture_output=True,
         text=True,
         timeout=120,

@@ -60,7 +60,7 @@ def test_markers_agree_with_the_kind(rule):
 
 def test_bookingkit_test_lists_the_rules():
     result = subprocess.run(
-        [sys.executable, "-m", "mock_server.cli", "test", "--list-rules"], capture_output=True, text=True, timeout=60
+        [sys.executable, "-m", "bookingkit.cli", "test", "--list-rules"], capture_output=True, text=True, timeout=60
     )
     assert result.returncode == 0, result.stderr
     for rule in CATALOGUE:

@@ -113,7 +113,7 @@ def test_check_reports_each_kind_of_defect(rule, changes):
 
 def bookingkit(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "mock_server.cli", *args], cwd=cwd, capture_output=True, text=True, timeout=120
+        [sys.executable, "-m", "bookingkit.cli", *args], cwd=cwd, capture_output=True, text=True, timeout=120
     )
 
 

@@ -21,10 +21,15 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 
 from bookingkit.files import DEFAULT_WORLD
 from mock_server.clock import Clock
-from mock_server.domain.bookings import CourtBookings
-from mock_server.domain.courts import CourtMappings, Courts
-from mock_server.domain.errors import RuleViolation
-from mock_server.domain.models import (
+from mock_server.onlive.models import AccessKey, Calendar, Service
+from mock_server.onlive.models import Organization as OnliveOrganization
+from mock_server.onlive.rules.appointments import Appointments
+from mock_server.onlive.rules.services import BookingServices
+from mock_server.onlive.store.memory import OnliveMemoryStore
+from mock_server.store.backend import StoreError, open_backend
+from mock_server.store.sql import SqlBackend, engine_url
+from mock_server.violations import RuleViolation
+from mock_server.wingfield.models import (
     Booking,
     BookingQuery,
     Court,
@@ -35,13 +40,9 @@ from mock_server.domain.models import (
     Participant,
     Tombstone,
 )
-from mock_server.domain.onlive.appointments import Appointments
-from mock_server.domain.onlive.models import AccessKey, Calendar, Service
-from mock_server.domain.onlive.models import Organization as OnliveOrganization
-from mock_server.domain.onlive.services import BookingServices
-from mock_server.store import MemoryStore, OnliveMemoryStore
-from mock_server.store.backend import StoreError, open_backend
-from mock_server.store.sql import SqlBackend, engine_url
+from mock_server.wingfield.rules.bookings import CourtBookings
+from mock_server.wingfield.rules.courts import CourtMappings, Courts
+from mock_server.wingfield.store.memory import MemoryStore
 from mock_server.world import load_world
 
 from .databases import store_url

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from mock_server.domain.models import (
+from mock_server.wingfield.models import (
     ApiToken,
     Booking,
     BookingQuery,
@@ -24,8 +24,8 @@ from mock_server.domain.models import (
     User,
     UserRelation,
 )
-from mock_server.store import MemoryStore
-from mock_server.store.base import Store
+from mock_server.wingfield.store.base import Store
+from mock_server.wingfield.store.memory import MemoryStore
 
 S1, S2 = "service-1", "service-2"
 C1, C2, C3 = "court-1", "court-2", "court-3"

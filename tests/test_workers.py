@@ -36,7 +36,7 @@ def serving(url: str, *options: str, log: Path) -> Iterator[str]:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    command = [sys.executable, "-m", "mock_server.cli", "mock", "--store", url, "--port", str(port)]
+    command = [sys.executable, "-m", "bookingkit.cli", "mock", "--store", url, "--port", str(port)]
     command += ["--admin-token", "admin", "--log-level", "warning", *options]
     with log.open("a") as handle:
         process = subprocess.Popen(command, stdout=handle, stderr=subprocess.STDOUT)
@@ -156,6 +156,6 @@ def test_the_contract_suite_passes_against_two_workers(url, tmp_path):
 
 def test_several_workers_need_a_sql_store():
     result = subprocess.run(
-        [sys.executable, "-m", "mock_server.cli", "mock", "--workers", "2"], capture_output=True, text=True, timeout=60
+        [sys.executable, "-m", "bookingkit.cli", "mock", "--workers", "2"], capture_output=True, text=True, timeout=60
     )
     assert result.returncode == 2 and "memory store lives in one process" in result.stderr

@@ -110,7 +110,7 @@ def test_unreadable_world_fails_clearly(tmp_path):
 def test_mock_command_refuses_a_bad_world_at_start(tmp_path):
     path = write_world(tmp_path, lambda w: w["courts"][0].update(facilityId="00000000-0000-4000-8000-000000000000"))
     result = subprocess.run(
-        [sys.executable, "-m", "mock_server.cli", "mock", "--fixtures", str(path)],
+        [sys.executable, "-m", "bookingkit.cli", "mock", "--fixtures", str(path)],
         capture_output=True,
         text=True,
         timeout=60,

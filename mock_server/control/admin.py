@@ -8,9 +8,9 @@ from typing import Any
 from connexion.security import BearerSecurityHandler
 from starlette.responses import StreamingResponse
 
-from ..domain.errors import RuleViolation
-from ..timestamps import InvalidInstant, format_instant, parse_instant
-from ..world import WorldError
+from mock_server.timestamps import InvalidInstant, format_instant, parse_instant
+from mock_server.violations import RuleViolation
+from mock_server.world import WorldError
 
 
 class AdminHandlers:

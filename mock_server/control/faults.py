@@ -13,8 +13,8 @@ from typing import Any
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from ..domain.errors import InjectedFault, RuleViolation
-from ..spec import SpecIndex
+from mock_server.spec import SpecIndex
+from mock_server.violations import InjectedFault, RuleViolation
 
 ANY = "*"
 

@@ -10,9 +10,9 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from ..errors import ERROR_KIND
-from ..spec import SpecIndex
-from .access_log import AccessLog
+from mock_server.control.access_log import AccessLog
+from mock_server.errors import ERROR_KIND
+from mock_server.spec import SpecIndex
 
 CLIP = 512  # characters kept of a long path or query: the journal's 1000 entries stay small whatever is sent
 

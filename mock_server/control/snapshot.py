@@ -10,11 +10,12 @@ import json
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from ..domain.models import Booking, Tombstone
-from ..domain.onlive.appointments import DEFAULTS as APPOINTMENT_DEFAULTS
-from ..domain.onlive.services import DEFAULTS as SERVICE_DEFAULTS
-from ..store.base import OnliveStore, Store
-from ..timestamps import format_instant
+from mock_server.onlive.rules.appointments import DEFAULTS as APPOINTMENT_DEFAULTS
+from mock_server.onlive.rules.services import DEFAULTS as SERVICE_DEFAULTS
+from mock_server.onlive.store.base import OnliveStore
+from mock_server.timestamps import format_instant
+from mock_server.wingfield.models import Booking, Tombstone
+from mock_server.wingfield.store.base import Store
 
 FORMAT = "bookingkit-world/1"
 

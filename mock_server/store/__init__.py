@@ -1,7 +1,1 @@
-"""Where the mock keeps its state: `Store` is the interface, `MemoryStore` the one backend so far."""
-
-from .base import OnliveStore, Store
-from .memory import MemoryStore
-from .onlive_memory import OnliveMemoryStore
-
-__all__ = ["MemoryStore", "OnliveMemoryStore", "OnliveStore", "Store"]
+"""The shared store core: a backend runs each request as one transaction over both APIs' stores (memory or SQL)."""

@@ -10,9 +10,10 @@ from collections import deque
 from collections.abc import Awaitable, Callable, Iterator
 from typing import Any, Protocol, TypeVar
 
-from .base import OnliveStore, Store
-from .memory import MemoryStore
-from .onlive_memory import OnliveMemoryStore
+from mock_server.onlive.store.base import OnliveStore
+from mock_server.onlive.store.memory import OnliveMemoryStore
+from mock_server.wingfield.store.base import Store
+from mock_server.wingfield.store.memory import MemoryStore
 
 T = TypeVar("T")
 JOURNAL_SIZE = 1000
@@ -115,7 +116,7 @@ def open_backend(url: str) -> Backend:
     if url.startswith(("sqlite:", "postgresql:", "postgresql+psycopg:", "postgres:")):
         from sqlalchemy.exc import SQLAlchemyError
 
-        from .sql import SqlBackend
+        from mock_server.store.sql import SqlBackend
 
         try:
             return SqlBackend(url)

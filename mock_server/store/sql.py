@@ -52,8 +52,14 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.sql import ClauseElement
 
-from ..domain.errors import RuleViolation
-from ..domain.models import (
+from mock_server.onlive.models import AccessKey, Appointment, Calendar, Service
+from mock_server.onlive.models import Organization as OnliveOrganization
+from mock_server.onlive.store.memory import OnliveMemoryStore
+from mock_server.store import sql_schema as s
+from mock_server.store.backend import JOURNAL_SIZE, StoreError
+from mock_server.timestamps import EPOCH, to_micros
+from mock_server.violations import RuleViolation
+from mock_server.wingfield.models import (
     ApiToken,
     Booking,
     BookingKey,
@@ -69,13 +75,7 @@ from ..domain.models import (
     User,
     UserRelation,
 )
-from ..domain.onlive.models import AccessKey, Appointment, Calendar, Service
-from ..domain.onlive.models import Organization as OnliveOrganization
-from ..timestamps import EPOCH, to_micros
-from . import sql_schema as s
-from .backend import JOURNAL_SIZE, StoreError
-from .memory import MemoryStore
-from .onlive_memory import OnliveMemoryStore
+from mock_server.wingfield.store.memory import MemoryStore
 
 T = TypeVar("T")
 Params = dict[str, Any]

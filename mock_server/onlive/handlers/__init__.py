@@ -1,0 +1,1 @@
+"""Thin HTTP handlers for ONLIVE.SITE, one module per resource."""

@@ -1,0 +1,1 @@
+"""Where ONLIVE.SITE state lives: `base.OnliveStore` is the interface, `memory` and `sql` the backends."""

@@ -1,0 +1,1 @@
+"""The Wingfield Partner API: its models, rules, handlers, store and token gate."""

@@ -27,7 +27,8 @@ from mock_server.onlive.rules.appointments import Appointments
 from mock_server.onlive.rules.services import BookingServices
 from mock_server.onlive.store.memory import OnliveMemoryStore
 from mock_server.store.backend import StoreError, open_backend
-from mock_server.store.sql import SqlBackend, engine_url
+from mock_server.store.sql import SqlBackend
+from mock_server.store.sql_database import engine_url
 from mock_server.violations import RuleViolation
 from mock_server.wingfield.models import (
     Booking,

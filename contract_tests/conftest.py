@@ -6,7 +6,7 @@ import pytest
 
 from .onlive import Onlive
 from .profile import OnliveTarget, Profile, WingfieldTarget
-from .wingfield import Scenario, Wingfield
+from .wingfield import Control, Scenario, Wingfield
 
 
 @pytest.fixture(scope="session")
@@ -32,7 +32,14 @@ def api(wingfield_target: WingfieldTarget, scenario: Scenario) -> Iterator[Wingf
 
 def optional(target: WingfieldTarget, group: str, key: str) -> str:
     """A profile value a test needs; without it the test is skipped, saying which key to add."""
-    value = {"tokens": target.tokens, "users": target.users}.get(group, {}).get(key)
+    groups = {
+        "tokens": target.tokens,
+        "users": target.users,
+        "organizations": target.organizations,
+        "connect_tokens": target.connect_tokens,
+        "sessions": target.sessions,
+    }
+    value = groups.get(group, {}).get(key)
     if group == "courts":
         value = {"not_granted": target.not_granted_court, "scratch": target.scratch_court}.get(key)
     if group == "facilities":
@@ -42,6 +49,16 @@ def optional(target: WingfieldTarget, group: str, key: str) -> str:
     if not value:
         pytest.skip(f"the target profile has no wingfield.{group}.{key}")
     return value
+
+
+@pytest.fixture(scope="session")
+def control(wingfield_target: WingfieldTarget) -> Iterator[Control]:
+    """The target's control interface (profile: wingfield.control), for what happens outside the partner API."""
+    if wingfield_target.control is None:
+        pytest.skip(wingfield_target.no_control)
+    client = Control(wingfield_target.control)
+    yield client
+    client.close()
 
 
 @pytest.fixture

@@ -5,7 +5,9 @@ wherever bookingkit is installed. It adds options and markers only; it does noth
 """
 
 import json
+import os
 import re
+import secrets
 import socket
 import subprocess
 import sys
@@ -140,12 +142,17 @@ def target_profile(request: pytest.FixtureRequest) -> Iterator[Profile]:
     if PROFILE in request.config.stash:
         yield request.config.stash[PROFILE]
         return
-    with bundled_mock() as base_url:
-        yield load_profile(BUNDLED_MOCK_PROFILE, base_url=base_url)
+    mock = bundled_mock()
+    with mock as base_url:
+        yield load_profile(BUNDLED_MOCK_PROFILE, base_url=base_url, control_token=mock.admin_token)
 
 
 class bundled_mock:  # noqa: N801 - used as a context manager, like open()
-    """Start `bookingkit mock` with its default world on a free port; yields the API base URL."""
+    """Start `bookingkit mock` with its default world on a free port; yields the API base URL. Its admin token,
+    fresh for each start (`admin_token`), is the token of the bundled profile's `control` section."""
+
+    def __init__(self) -> None:
+        self.admin_token = secrets.token_urlsafe(18)
 
     def __enter__(self) -> str:
         with socket.socket() as probe:
@@ -153,7 +160,8 @@ class bundled_mock:  # noqa: N801 - used as a context manager, like open()
             port = probe.getsockname()[1]
         command = [sys.executable, "-m", "bookingkit.cli", "mock", "--port", str(port), "--log-level", "warning"]
         self.log = tempfile.TemporaryFile(mode="w+")  # a file, not a pipe: a chatty mock can never block on it
-        self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=self.log)
+        env = {**os.environ, "BOOKINGKIT_ADMIN_TOKEN": self.admin_token}  # read by `bookingkit mock`
+        self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=self.log, env=env)
         base_url = f"http://127.0.0.1:{port}/api/v1"
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:

@@ -1,4 +1,5 @@
-"""A partner's view of the Wingfield court-booking API over HTTP, as the scenario tests use it."""
+"""A partner's view of the Wingfield Partner API over HTTP, as the scenario tests use it; and the target's control
+interface, for what happens outside that API."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from typing import Any
 
 import httpx
 
-from .profile import DEFAULT_BOOKING_WINDOW, WingfieldTarget
+from .profile import DEFAULT_BOOKING_WINDOW, ControlTarget, WingfieldTarget
 from .spec import error_contract_problems
 
 FAR_FUTURE_VERSION = "2999-12-31T23:59:59Z"  # what cleanup deletes with: newer than anything a test writes
@@ -58,6 +59,8 @@ class Scenario:
         self.day = first + timedelta(days=random.randrange(max(days, 1)))
         self.created: list[tuple[Wingfield, str]] = []
         self.mapped: list[tuple[Wingfield, str]] = []  # (client, court) whose mapping the test wrote
+        self.related: list[tuple[Wingfield, str]] = []  # (client, user) whose relation the test made
+        self.subscribed: list[tuple[Wingfield, str, str]] = []  # (client, organization, user) made PRO by the test
 
     def id(self, name: str = "b") -> str:
         return f"{self.prefix}-{name}"
@@ -71,7 +74,11 @@ class Scenario:
         return iso(datetime(2030, 1, 1, tzinfo=UTC) + timedelta(minutes=n))
 
     def guest(self, name: str = "guest") -> dict[str, str]:
-        return {"email": f"{name}.{self.prefix}@example.com"}
+        return {"email": self.email(name)}
+
+    def email(self, name: str = "user") -> str:
+        """An e-mail address no other test, run or user has."""
+        return f"{name}.{self.prefix}@example.com"
 
 
 class Wingfield:
@@ -170,12 +177,145 @@ class Wingfield:
     def mappings(self, **params: Any) -> httpx.Response:
         return self.call("GET", f"/external-services/{self.service}/court-mappings", params=params)
 
+    # -- users and user relations ---------------------------------------------------------------------
+
+    def user(self, user_id: str) -> httpx.Response:
+        return self.call("GET", f"/users/{user_id}")
+
+    def create_user(self, body: Any) -> httpx.Response:
+        """A 200 is remembered: the new user's relation is deleted after the test (users cannot be deleted)."""
+        response = self.call("POST", f"/external-services/{self.service}/users", json=body)
+        if response.status_code == 200:
+            self.scenario.related.append((self, response.json()["id"]))
+        return response
+
+    def new_user(self, name: str = "user", **fields: Any) -> dict[str, Any]:
+        """Setup: a user of this test's own, created by (so managed by and related to) the service."""
+        body = {
+            "email": self.scenario.email(name),
+            "externalUserId": self.scenario.id(name),
+            "firstName": name.title(),
+            "lastName": "Tester",
+            **fields,
+        }
+        response = self.create_user(body)
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    def patch_user(self, user_id: str, body: Any) -> httpx.Response:
+        return self.call("PATCH", f"/users/{user_id}", json=body)
+
+    def users(self, **params: Any) -> httpx.Response:
+        return self.call("GET", f"/external-services/{self.service}/users", params=params)
+
+    def relation_path(self, user_id: str) -> str:
+        return f"/external-services/{self.service}/users/{user_id}/relation"
+
+    def request_relation(self, email: str, external_user_id: str, *, remove_after: bool = True) -> httpx.Response:
+        """A 200 is remembered unless `remove_after` is false (a relation that existed before the test): the
+        relation is deleted after the test."""
+        body = {"email": email, "externalUserId": external_user_id}
+        response = self.call("POST", f"/external-services/{self.service}/user-relations/request", json=body)
+        if response.status_code == 200 and remove_after:
+            self.scenario.related.append((self, response.json()["userId"]))
+        return response
+
+    def relation(self, user_id: str) -> httpx.Response:
+        return self.call("GET", self.relation_path(user_id))
+
+    def patch_relation(self, user_id: str, body: Any) -> httpx.Response:
+        return self.call("PATCH", self.relation_path(user_id), json=body)
+
+    def delete_relation(self, user_id: str) -> httpx.Response:
+        return self.call("DELETE", self.relation_path(user_id))
+
+    def relations(self, **params: Any) -> httpx.Response:
+        return self.call("GET", f"/external-services/{self.service}/user-relations", params=params)
+
+    # -- organizations ---------------------------------------------------------------------------------
+
+    def claim(self, connect_token: Any, external_organization_id: Any) -> httpx.Response:
+        """The caller removes a relation it created (a claim may also confirm a relation that existed before)."""
+        body = {"connectToken": connect_token, "externalOrganizationId": external_organization_id}
+        return self.call("POST", f"/external-services/{self.service}/organization-relations/claim", json=body)
+
+    def delete_organization_relation(self, organization_id: str) -> httpx.Response:
+        return self.call("DELETE", f"/external-services/{self.service}/organizations/{organization_id}/relation")
+
+    def subscribe(self, organization_id: str, user_id: str, subscription: Any) -> httpx.Response:
+        """A 200 to `PRO` is remembered: the subscription is set to `NONE` after the test."""
+        response = self.call(
+            "PUT", f"/organizations/{organization_id}/users/{user_id}/subscription", json={"subscription": subscription}
+        )
+        if response.status_code == 200 and subscription == "PRO":
+            self.scenario.subscribed.append((self, organization_id, user_id))
+        return response
+
+    # -- sessions --------------------------------------------------------------------------------------
+
+    def sessions(self, user_id: str, **params: Any) -> httpx.Response:
+        return self.call("GET", f"/users/{user_id}/sessions", params=params)
+
+    def session(self, session_id: str) -> httpx.Response:
+        return self.call("GET", f"/sessions/{session_id}")
+
+    def videos(self, session_id: str, **params: Any) -> httpx.Response:
+        return self.call("GET", f"/sessions/{session_id}/videos", params=params)
+
     def cleanup(self) -> None:
         for client, external_id in reversed(self.scenario.created):
             client.delete(external_id, FAR_FUTURE_VERSION)
         for client, court_id in reversed(self.scenario.mapped):
             with contextlib.suppress(ErrorContractViolation):  # best effort: M3 has tests of its own
                 client.delete_mapping(court_id)
+        # Subscriptions and relations are removed with this client's token (a write token of the same service),
+        # also those a more limited token made where the target let it.
+        for client, organization_id, user_id in reversed(self.scenario.subscribed):  # before the user is invisible
+            with contextlib.suppress(ErrorContractViolation):
+                (self if client.service == self.service else client).subscribe(organization_id, user_id, "NONE")
+        for client, user_id in reversed(dict.fromkeys(self.scenario.related)):
+            with contextlib.suppress(ErrorContractViolation):  # a test may have deleted it already (404)
+                (self if client.service == self.service else client).delete_relation(user_id)
+
+
+class ControlError(AssertionError):
+    pass
+
+
+class Control:
+    """The target's control interface (bookingkit's mock: its admin API, mock_server/admin.yaml): a user answers
+    a relation request inside Wingfield (R8), an organization issues a connect token (G1). Not the partner API:
+    its answers are not held to the partner API's error contract, and a refusal stops the test as a setup error."""
+
+    def __init__(self, target: ControlTarget) -> None:
+        self.http = httpx.Client(base_url=target.url, timeout=30, headers={"Authorization": f"Bearer {target.token}"})
+
+    def close(self) -> None:
+        self.http.close()
+
+    def _post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        try:
+            response = self.http.post(path, json=body)
+        except httpx.HTTPError as exc:
+            raise ControlError(f"wingfield.control: {self.http.base_url}{path} cannot be reached: {exc}") from None
+        if response.status_code != 200:
+            where = f"{self.http.base_url}{path}"
+            raise ControlError(f"wingfield.control refused POST {where}: {response.status_code} {response.text[:300]}")
+        return response.json()
+
+    def answer_relation(self, service: str, user_id: str, status: str) -> dict[str, Any]:
+        """The user's answer (ACCEPTED or REJECTED) to the service's relation request."""
+        return self._post("/user-relations/answer", {"externalServiceId": service, "userId": user_id, "status": status})
+
+    def issue_connect_token(self, organization_id: str, expires_at: str | None = None, state: str | None = None) -> str:
+        """A new connect token of the organization: OPEN by default; `expires_at` in the past or `state` CLAIMED
+        or CANCELLED make an unusable one."""
+        body: dict[str, Any] = {"organizationId": organization_id}
+        if expires_at is not None:
+            body["expiresAt"] = expires_at
+        if state is not None:
+            body["state"] = state
+        return self._post("/connect-tokens", body)["connectToken"]
 
 
 def every_page(fetch: Any, limit: int = 1) -> tuple[list[dict[str, Any]], set[int]]:

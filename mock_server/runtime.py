@@ -26,8 +26,15 @@ from mock_server.store.backend import Backend
 from mock_server.wingfield.handlers.court_bookings import CourtBookingHandlers
 from mock_server.wingfield.handlers.court_mappings import CourtMappingHandlers
 from mock_server.wingfield.handlers.courts import CourtHandlers
+from mock_server.wingfield.handlers.organizations import OrganizationHandlers
+from mock_server.wingfield.handlers.sessions import SessionHandlers
+from mock_server.wingfield.handlers.users import UserHandlers
 from mock_server.wingfield.rules.bookings import CourtBookings
 from mock_server.wingfield.rules.courts import CourtMappings, Courts
+from mock_server.wingfield.rules.organizations import Organizations
+from mock_server.wingfield.rules.sessions import Sessions
+from mock_server.wingfield.rules.user_relations import UserRelations
+from mock_server.wingfield.rules.users import Users
 from mock_server.world import World, build_world, load_world
 
 WorldSource = Path | dict[str, Any]
@@ -58,10 +65,15 @@ class Runtime:
             return str(uuid.UUID(int=ids.getrandbits(128), version=4))
 
         store, onlive, clock = self.store, self.onlive_store, self.clock
+        self.user_relations = UserRelations(store)
+        self.organizations = Organizations(store, clock, new_id)
         self.handlers = [
             CourtHandlers(Courts(store, clock)),
             CourtMappingHandlers(CourtMappings(store, clock)),
             CourtBookingHandlers(CourtBookings(store, clock)),
+            UserHandlers(Users(store, new_id), self.user_relations),
+            OrganizationHandlers(self.organizations),
+            SessionHandlers(Sessions(store)),
             BookingServiceHandlers(BookingServices(onlive, clock, new_id)),
             AppointmentHandlers(Appointments(onlive, clock, new_id)),
             CalendarHandlers(Calendars(onlive)),

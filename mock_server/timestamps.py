@@ -8,6 +8,7 @@ _RFC3339 = re.compile(  # ASCII digits only; used with fullmatch, since `$` woul
     r"([0-9]{4})-([0-9]{2})-([0-9]{2})[Tt]([0-9]{2}):([0-9]{2}):([0-9]{2})(?:\.([0-9]+))?([Zz]|[+-][0-9]{2}:[0-9]{2})"
 )
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+WORLD_INSTANT = datetime(2020, 1, 1, tzinfo=UTC)  # when seed records without timestamps were written
 
 
 class InvalidInstant(ValueError):

@@ -25,7 +25,8 @@ def app_from_environment() -> Any:
         Path(settings["fixtures"]),
         store=settings["store"],
         admin_token=settings["admin_token"],
-        seed=settings["seed"],
+        # Each worker draws its own ids: one seed in every worker would give two workers the same new ids.
+        seed=None if settings["seed"] is None else settings["seed"] * 1_000_003 + os.getpid(),
         access_log=AccessLog(sys.stderr) if settings["access_log"] else None,
         seed_world=False,
     )

@@ -4,7 +4,7 @@ import dataclasses
 import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import date, datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -23,23 +23,26 @@ from mock_server.onlive.rules.services import BookingServices
 from mock_server.onlive.store.memory import OnliveMemoryStore
 from mock_server.resources import WORLD_SCHEMA
 from mock_server.spec import load_spec
-from mock_server.timestamps import parse_instant
+from mock_server.timestamps import WORLD_INSTANT, parse_instant
 from mock_server.violations import RuleViolation
 from mock_server.wingfield.models import (
     ApiToken,
+    ConnectToken,
     Court,
     ExternalService,
     Facility,
+    Membership,
     Organization,
     OrganizationRelation,
+    Session,
+    SessionPlayer,
     User,
     UserRelation,
+    Video,
 )
 from mock_server.wingfield.rules.bookings import CourtBookings
 from mock_server.wingfield.rules.courts import CourtMappings
 from mock_server.wingfield.store.memory import MemoryStore
-
-WORLD_INSTANT = datetime(2020, 1, 1, tzinfo=UTC)  # when seed records without timestamps were written
 
 
 class WorldError(Exception):
@@ -131,7 +134,7 @@ def _build(path: Path | str, data: dict[str, Any], consume: bool) -> MemoryStore
     unique("apiTokens", lambda e: e["token"])
 
     for _, e in each("organizations"):
-        store.add_organization(Organization(e["id"], e["name"]))
+        store.add_organization(Organization(e["id"], e["name"], e.get("proQuota")))
     for i, e in each("facilities"):
         known("facilities", i, "organizationId", e["organizationId"], store.organization)
         store.add_facility(Facility(e["id"], e["organizationId"], e["name"]))
@@ -156,6 +159,8 @@ def _build(path: Path | str, data: dict[str, Any], consume: bool) -> MemoryStore
     for i, e in each("users"):
         if e.get("createdByExternalServiceId"):
             known("users", i, "createdByExternalServiceId", e["createdByExternalServiceId"], store.service)
+        if store.user_by_email(e["email"].lower()) is not None:
+            raise fail("users", i, f"e-mail {e['email']} belongs to another user (U2)")
         store.add_user(
             User(
                 e["id"],
@@ -163,17 +168,74 @@ def _build(path: Path | str, data: dict[str, Any], consume: bool) -> MemoryStore
                 e.get("firstName", ""),
                 e.get("lastName", ""),
                 e.get("createdByExternalServiceId"),
+                date.fromisoformat(e["birthday"]) if e.get("birthday") else None,
+                e.get("gender"),
+                e.get("mainSportType"),
+                e.get("playingHand"),
             )
         )
     for i, e in each("userRelations"):
         known("userRelations", i, "externalServiceId", e["externalServiceId"], store.service)
         known("userRelations", i, "userId", e["userId"], store.user)
+        if store.user_relation(e["externalServiceId"], e["userId"]) is not None:
+            raise fail("userRelations", i, "duplicate relation of this user and service")
+        if store.relation_by_external_user_id(e["externalServiceId"], e["externalUserId"]) is not None:
+            raise fail("userRelations", i, f"externalUserId {e['externalUserId']!r} is linked to another user (R3)")
         store.add_user_relation(UserRelation(e["externalServiceId"], e["userId"], e["externalUserId"], e["status"]))
     for i, e in each("organizationRelations"):
         known("organizationRelations", i, "externalServiceId", e["externalServiceId"], store.service)
         known("organizationRelations", i, "organizationId", e["organizationId"], store.organization)
+        taken = store.organization_relation_by_external_id(e["externalServiceId"], e["externalOrganizationId"])
+        if taken is not None or store.has_organization_relation(e["externalServiceId"], e["organizationId"]):
+            raise fail("organizationRelations", i, "a second relation of this service and organization or id (G2)")
+        created = _recorded(e, "createdAt") or WORLD_INSTANT
         store.add_organization_relation(
-            OrganizationRelation(e["id"], e["externalServiceId"], e["organizationId"], e["externalOrganizationId"])
+            OrganizationRelation(
+                e["id"],
+                e["externalServiceId"],
+                e["organizationId"],
+                e["externalOrganizationId"],
+                created,
+                _recorded(e, "updatedAt") or created,
+            )
+        )
+    for i, e in each("connectTokens"):
+        known("connectTokens", i, "organizationId", e["organizationId"], store.organization)
+        if store.connect_token(e["token"]) is not None:
+            raise fail("connectTokens", i, f"duplicate {e['token']!r}")
+        store.put_connect_token(
+            ConnectToken(e["token"], e["organizationId"], parse_instant(e["expiresAt"]), e.get("state", "OPEN"))
+        )
+    for i, e in each("organizations"):
+        for member in e.get("members") or []:
+            known("organizations", i, "members.userId", member["userId"], store.user)
+            store.put_membership(Membership(e["id"], member["userId"]))
+        if e.get("proQuota") is not None and store.pro_member_count(e["id"]) > e["proQuota"]:
+            raise fail("organizations", i, "more PRO members than proQuota (G5)")
+    unique("sessions", lambda e: e["id"])
+    for i, e in each("sessions"):
+        teams = tuple(
+            tuple(SessionPlayer(player["id"], player["name"]) for player in team["users"]) for team in e["teams"]
+        )
+        for team in teams:
+            for player in team:
+                known("sessions", i, "player id", player.user_id, store.user)
+        store.add_session(
+            Session(
+                e["id"],
+                e["type"],
+                e["sportType"],
+                e["durationSeconds"],
+                parse_instant(e["startedAt"]),
+                teams,
+                e.get("workoutId"),
+            )
+        )
+    unique("videos", lambda e: e["id"])
+    for i, e in each("videos"):
+        known("videos", i, "sessionId", e["sessionId"], store.session)
+        store.add_video(
+            Video(e["id"], e["sessionId"], e["type"], e["fps"], e["videoUrl"], e["thumbnailUrl"], e["resolution"])
         )
 
     # Mutable data goes through the same rules as requests, so a world can never break an invariant; the rules

@@ -1,7 +1,7 @@
 """Deliberately broken variants of the mock, to prove that the contract suite can fail: each breaks one rule,
 and the suite's tests of that rule (and only of it, or of declared related rules) must fail against it."""
 
-from .variants import SPEC, WORLD, Mutation, Variant, variant
+from .variants import SCENARIOS, SPEC, WORLD, Mutation, Variant, variant
 
 BOOKINGS, STORE, ACCESS = (
     "mock_server.wingfield.rules.bookings",
@@ -15,6 +15,31 @@ COURTS, REPRESENTATIONS, ERRORS = (
     "mock_server.errors",
 )
 SERVICES, SIGNED = "mock_server.onlive.rules.services", "mock_server.onlive.rules.authentication"
+USERS, RELATIONS = "mock_server.wingfield.rules.users", "mock_server.wingfield.rules.user_relations"
+ORGANIZATIONS, SESSIONS = "mock_server.wingfield.rules.organizations", "mock_server.wingfield.rules.sessions"
+PEOPLE = "mock_server.wingfield.handlers.people"
+
+# A variant's admin API answers this token, and its target profile names it (wingfield.control): the suite then
+# answers relation requests (R8) and issues a fresh connect token for every claim (G1-G4), as against the bundled
+# mock. Without it the tests that need control are skipped and claims use the world's one claimable token.
+CONTROL_TOKEN = "broken-variant-admin-token"
+KNOWN_ADMIN_TOKEN = Mutation(
+    "mock_server.app",
+    "runtime.admin_token = admin_token or secrets.token_urlsafe(18)",
+    f"runtime.admin_token = admin_token or {CONTROL_TOKEN!r}",
+)
+
+
+def controlled(breaks: str, *mutations: Mutation, also: str = "") -> Variant:
+    control = {"url": "/__admin", "token": CONTROL_TOKEN}
+    return Variant(
+        frozenset(breaks.split()),
+        (*mutations, KNOWN_ADMIN_TOKEN),
+        frozenset(also.split()),
+        SCENARIOS,
+        {"wingfield": {"control": control}},
+    )
+
 
 VARIANTS: dict[str, Variant] = {
     "older-upsert-accepted": variant(
@@ -181,6 +206,7 @@ VARIANTS: dict[str, Variant] = {
             '            raise RuleViolation("court_not_found", "no such court")\n'
             "        return court, self._facility(court)",
         ),
+        also="G4",  # after the relation is deleted, its courts are denied again (read like C2's)
     ),
     "unrelated-facility-listed": variant(
         "C3",
@@ -230,6 +256,202 @@ VARIANTS: dict[str, Variant] = {
             "            candidates = [found] if found else []",
             "            candidates = [m for m in self.store.mappings(service_id)"
             " if m.external_court_id.startswith(external_court_id)]",
+        ),
+    ),
+    # Users (U1-U5), user relations (R1-R8), organizations (G1-G5), sessions (S1-S3).
+    "created-user-relation-pending": variant(
+        "U1",
+        Mutation(
+            USERS,
+            'UserRelation(service_id, user.id, external_user_id, "ACCEPTED")',
+            'UserRelation(service_id, user.id, external_user_id, "PENDING")',
+        ),
+        also="R4 R7",
+    ),
+    "created-user-email-kept-as-sent": variant(
+        "U1",
+        Mutation(
+            USERS,
+            'email, external_user_id = body["email"].lower(), body["externalUserId"]',
+            'email, external_user_id = body["email"], body["externalUserId"]',
+        ),
+        also="U2",
+    ),
+    "email-of-another-user-accepted": variant(
+        "U2",
+        Mutation(
+            USERS,
+            "        if self.store.user_by_email(email) is not None:\n",
+            "        if False:\n",
+        ),
+    ),
+    "invisible-user-readable": variant(
+        "U3",
+        Mutation(
+            USERS,
+            '            raise RuleViolation("user_not_found", f"user {user_id} does not exist")\n'
+            "        if not visible_user(self.store, service_id, user_id):",
+            '            raise RuleViolation("user_not_found", f"user {user_id} does not exist")\n        if False:',
+        ),
+        also="R6 R8",
+    ),
+    "unmanaged-user-patchable": variant(
+        "U4", Mutation(USERS, "        if user.created_by_service_id != service_id:", "        if False:")
+    ),
+    "user-list-holds-every-relation": variant(
+        "U5",
+        Mutation(
+            USERS,
+            "            if visible_user(self.store, service_id, relation.user_id):",
+            "            if True:",
+        ),
+    ),
+    "requested-relation-accepted-at-once": variant(
+        "R1",
+        Mutation(
+            RELATIONS,
+            'relation = UserRelation(service_id, user.id, external_user_id, "PENDING")',
+            'relation = UserRelation(service_id, user.id, external_user_id, "ACCEPTED")',
+        ),
+        also="R2 R4 R7 R8",
+    ),
+    "repeat-with-another-external-user-id-accepted": variant(
+        "R2",
+        Mutation(
+            RELATIONS,
+            "        if existing is not None and existing.external_user_id != external_user_id:",
+            "        if False:",
+        ),
+    ),
+    "external-user-id-of-another-user-reused": variant(
+        "R3", Mutation(RELATIONS, "        if taken is not None and taken.user_id != user_id:", "        if False:")
+    ),
+    "accepted-relation-shows-no-user": variant(
+        "R4",
+        Mutation(
+            PEOPLE,
+            '"user": user_json(user) if user is not None and relation.status == "ACCEPTED" else None,',
+            '"user": None,',
+        ),
+        also="R8",
+    ),
+    "relation-patch-not-stored": variant(
+        "R5",
+        Mutation(
+            RELATIONS,
+            "        self.store.put_user_relation(changed)\n        return changed",
+            "        return changed",
+        ),
+    ),
+    "relation-delete-idempotent": variant(
+        "R6",
+        Mutation(
+            RELATIONS,
+            "        self.get(service_id, user_id)\n        self.store.delete_user_relation(service_id, user_id)",
+            "        self.store.delete_user_relation(service_id, user_id)",
+        ),
+    ),
+    "created-user-visible-without-relation": variant(
+        "R6",
+        Mutation(
+            ACCESS,
+            '    if relation is None:\n        return False\n    if relation.status == "ACCEPTED":',
+            '    if relation is not None and relation.status == "ACCEPTED":',
+        ),
+    ),
+    "relation-status-filter-ignored": variant(
+        "R7",
+        Mutation(RELATIONS, "            and (status is None or relation.status == status)", "            and True"),
+    ),
+    "users-answer-ignored": controlled(
+        "R8",
+        Mutation(RELATIONS, "        if relation.status != status:\n", "        if False:\n"),
+        also="R2",
+    ),
+    "expired-connect-token-claimable": controlled(
+        "G1", Mutation(ORGANIZATIONS, "        if token.expires_at <= now:", "        if False:")
+    ),
+    "connect-token-form-loose": controlled(
+        "G1",
+        Mutation(
+            ORGANIZATIONS,
+            'CONNECT_TOKEN = re.compile(r"ct_[A-Za-z0-9_-]{32}")',
+            'CONNECT_TOKEN = re.compile(r"ct_[A-Za-z0-9_-]{8,40}")',
+        ),
+    ),
+    "claim-does-not-consume-the-token": controlled(
+        "G2",
+        Mutation(
+            ORGANIZATIONS,
+            '        self.store.put_connect_token(dataclasses.replace(token, state="CLAIMED"))\n',
+            "",
+        ),
+    ),
+    "external-organization-id-mismatch-ignored": controlled(
+        "G2",
+        Mutation(
+            ORGANIZATIONS,
+            "        if existing is not None and existing.external_organization_id != external_organization_id:",
+            "        if False:",
+        ),
+    ),
+    "claim-makes-no-relation": controlled(
+        "G3",
+        Mutation(
+            ORGANIZATIONS,
+            "        self.store.put_organization_relation(relation)\n        return relation",
+            "        return relation",
+        ),
+        also="G2 G4",
+    ),
+    "organization-relation-delete-keeps-it": controlled(
+        "G4",
+        Mutation(
+            ORGANIZATIONS,
+            "        self.store.delete_organization_relation(service_id, organization_id)",
+            "        pass",
+        ),
+        also="G5",
+    ),
+    "pro-quota-ignored": variant(
+        "G5",
+        Mutation(
+            ORGANIZATIONS,
+            "        if quota is not None and self.store.pro_member_count(organization_id) >= quota:",
+            "        if False:",
+        ),
+    ),
+    "invisible-user-subscribable": variant(
+        "G5",
+        Mutation(
+            ORGANIZATIONS,
+            "        if self.store.user(user_id) is None or not visible_user(self.store, service_id, user_id):",
+            "        if self.store.user(user_id) is None:",
+        ),
+    ),
+    "session-visible-with-one-visible-player": variant(
+        "S1",
+        Mutation(
+            SESSIONS,
+            "return all(visible_user(self.store, service_id, user_id) for user_id in session.player_ids)",
+            "return any(visible_user(self.store, service_id, user_id) for user_id in session.player_ids)",
+        ),
+        also="S3",
+    ),
+    "sessions-oldest-first": variant(
+        "S2",
+        Mutation(
+            SESSIONS,
+            "found.sort(key=lambda s: s.started_at, reverse=True)",
+            "found.sort(key=lambda s: s.started_at)",
+        ),
+    ),
+    "videos-of-any-session": variant(
+        "S3",
+        Mutation(
+            SESSIONS,
+            "        self.get(service_id, session_id)\n        return [v for v in",
+            "        return [v for v in",
         ),
     ),
     # P1, P3, P6: what no implementation may do where it is free.

@@ -10,6 +10,8 @@ COURTS, BOOKINGS = "mock_server.wingfield.rules.courts", "mock_server.wingfield.
 SIGNED = "mock_server.onlive.rules.authentication"
 SERVICES, APPOINTMENTS = "mock_server.onlive.rules.services", "mock_server.onlive.rules.appointments"
 CALENDARS = "mock_server.onlive.rules.calendars"
+USERS, RELATIONS = "mock_server.wingfield.rules.users", "mock_server.wingfield.rules.user_relations"
+SESSIONS = "mock_server.wingfield.rules.sessions"
 PLAIN_405 = (
     '            return ConnexionResponse(status_code=405, body=f"{request.method} not allowed\\n", '
     'content_type="text/plain", headers=headers)\n'
@@ -101,6 +103,17 @@ VARIANTS: dict[str, Variant] = {
             CALENDARS,
             'return sorted(found, key=lambda c: (c.fields.get("name") or "", c.id))',
             'return sorted(found, key=lambda c: (c.fields.get("name") or "", c.id), reverse=True)',
+        ),
+        Mutation(USERS, "        return found\n", "        return found[::-1]\n"),
+        Mutation(
+            RELATIONS,
+            "            for relation in self.store.user_relations(service_id)\n",
+            "            for relation in self.store.user_relations(service_id)[::-1]\n",
+        ),
+        Mutation(
+            SESSIONS,
+            "        return [v for v in self.store.videos_of_session(session_id)",
+            "        return [v for v in self.store.videos_of_session(session_id)[::-1]",
         ),
     ),
     # P5: no upper bound on the ONLIVE page, and an empty or non-UUID userGroupId filter taken as no filter.

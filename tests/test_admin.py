@@ -31,6 +31,8 @@ ADMIN_CALLS = [
     ("DELETE", "/faults"),
     ("GET", "/requests"),
     ("DELETE", "/requests"),
+    ("POST", "/user-relations/answer"),
+    ("POST", "/connect-tokens"),
 ]
 
 
@@ -277,3 +279,37 @@ def test_clock_out_of_range_is_400_not_500(http, body):
     response = http.put("/__admin/clock", json=body, headers=ADMIN)
     assert response.status_code == 400 and response.json()["error"]["type"] == "invalid_schema"
     assert http.get("/__admin/clock", headers=ADMIN).json()["frozen"] is False  # nothing changed
+
+
+BEN, FINN = "6d7e8f90-1a2b-4c3d-9e4f-5a6b7c8d9e0f", "5e6f7a8b-9c0d-4e1f-8a2b-3c4d5e6f7a8b"
+HILLSIDE = "7c1e4b2a-9d3f-4e8a-b5c6-0d1e2f3a4b5c"
+
+
+def test_R8_a_pending_relation_is_answered_through_the_admin_api(http):
+    relation = f"/api/v1/external-services/{SERVICE}/users/{BEN}/relation"
+    assert http.get(f"/api/v1/users/{BEN}", headers=WRITE).status_code == 403  # PENDING: not visible
+    answer = {"externalServiceId": SERVICE, "userId": BEN, "status": "ACCEPTED"}
+    response = http.post("/__admin/user-relations/answer", json=answer, headers=ADMIN)
+    assert response.status_code == 200 and response.json()["status"] == "ACCEPTED"
+    assert http.get(relation, headers=WRITE).json()["user"]["id"] == BEN
+    assert http.get(f"/api/v1/users/{BEN}", headers=WRITE).status_code == 200
+    refused = http.post("/__admin/user-relations/answer", json={**answer, "userId": FINN}, headers=ADMIN)
+    assert refused.status_code == 400 and "user_relation_not_found" in refused.text  # no relation to answer
+
+
+def test_G1_connect_tokens_are_issued_through_the_admin_api(http):
+    claim = f"/api/v1/external-services/{SERVICE}/organization-relations/claim"
+    issued = http.post("/__admin/connect-tokens", json={"organizationId": HILLSIDE}, headers=ADMIN).json()
+    assert issued["state"] == "OPEN" and len(issued["connectToken"]) == 35
+    expired = http.post(
+        "/__admin/connect-tokens",
+        json={"organizationId": HILLSIDE, "expiresAt": "2020-01-01T00:00:00Z"},
+        headers=ADMIN,
+    ).json()
+    body = {"connectToken": expired["connectToken"], "externalOrganizationId": "hill"}
+    assert http.post(claim, json=body, headers=WRITE).status_code == 410
+    body = {"connectToken": issued["connectToken"], "externalOrganizationId": "hill"}
+    assert http.post(claim, json=body, headers=WRITE).status_code == 200
+    unknown = {"organizationId": "00000000-0000-4000-8000-000000000000"}
+    response = http.post("/__admin/connect-tokens", json=unknown, headers=ADMIN)
+    assert response.status_code == 400 and "organization_not_found" in response.text

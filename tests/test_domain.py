@@ -10,7 +10,7 @@ import pytest
 
 from bookingkit.files import DEFAULT_WORLD
 from mock_server.clock import Clock
-from mock_server.timestamps import parse_instant
+from mock_server.timestamps import WORLD_INSTANT, parse_instant
 from mock_server.violations import RuleViolation
 from mock_server.wingfield.models import (
     ApiToken,
@@ -34,7 +34,7 @@ from mock_server.wingfield.rules.access import (
 from mock_server.wingfield.rules.bookings import CourtBookings, read_participants
 from mock_server.wingfield.rules.courts import CourtMappings, Courts
 from mock_server.wingfield.store.memory import MemoryStore
-from mock_server.world import WORLD_INSTANT, load_world
+from mock_server.world import load_world
 
 from .conftest import COURT, COURT_2, COURT_NOT_GRANTED, OTHER_SERVICE, SERVICE, TOKENS, USERS
 

@@ -29,6 +29,29 @@ def test_the_bundled_profile_reads_its_optional_keys():
     assert target.booking_window == DEFAULT_BOOKING_WINDOW
 
 
+def test_the_bundled_profile_reads_users_organizations_tokens_sessions_and_control(monkeypatch):
+    monkeypatch.delenv("BOOKINGKIT_CONTROL_TOKEN", raising=False)
+    target = load_profile(BUNDLED_MOCK_PROFILE, base_url="http://127.0.0.1:9999/api/v1").wingfield
+    section = RAW["wingfield"]
+    assert target.users == section["users"] and target.sessions == section["sessions"]
+    assert target.organizations["claimable"] == section["organizations"]["claimable"]
+    assert target.pro_quota == section["organizations"]["related_pro_quota"]
+    assert target.claimable_tokens == tuple(section["connect_tokens"]["claimable"])
+    assert target.connect_tokens["expired"] == section["connect_tokens"]["expired"]
+    assert target.control is None and "BOOKINGKIT_CONTROL_TOKEN" in target.no_control  # named, not set
+    monkeypatch.setenv("BOOKINGKIT_CONTROL_TOKEN", "from-env")
+    control = load_profile(BUNDLED_MOCK_PROFILE, base_url="http://127.0.0.1:9999/api/v1").wingfield.control
+    assert (control.url, control.token) == ("http://127.0.0.1:9999/__admin", "from-env")
+    given = load_profile(BUNDLED_MOCK_PROFILE, control_token="given").wingfield.control
+    assert given.token == "given" and given.url.endswith("/__admin")
+
+
+def test_a_control_url_may_be_absolute_and_the_token_given(tmp_path):
+    path = write(tmp_path, control={"url": "https://admin.example.com/ctl/", "token": "secret"})
+    control = load_profile(path).wingfield.control
+    assert (control.url, control.token) == ("https://admin.example.com/ctl", "secret")
+
+
 def test_one_scratch_court_may_be_given_as_a_string(tmp_path):
     path = write(tmp_path, courts={**RAW["wingfield"]["courts"], "scratch": "court-a"})
     assert load_profile(path).wingfield.scratch_courts == ("court-a",)
@@ -60,6 +83,15 @@ def test_a_booking_window_bounds_every_scenario_day(tmp_path, window):
         ({"booking_window": {"from": "2030-01-01T00:00:00Z", "to": "2030-01-02T00:00:00Z"}}, "booking_window"),
         ({"courts": {**RAW["wingfield"]["courts"], "scratch": [1, 2]}}, "wingfield.courts.scratch"),
         ({"facilities": ["x"]}, "wingfield.facilities"),
+        ({"users": {"pending": 7}}, "wingfield.users.pending"),
+        ({"organizations": {"related_pro_quota": "two"}}, "wingfield.organizations.related_pro_quota"),
+        ({"organizations": {"claimable": ""}}, "wingfield.organizations.claimable"),
+        ({"connect_tokens": {"claimable": [1]}}, "wingfield.connect_tokens.claimable"),
+        ({"sessions": ["x"]}, "wingfield.sessions"),
+        ({"control": "http://localhost/__admin"}, "wingfield.control"),
+        ({"control": {"url": "ftp://host/__admin", "token": "x"}}, "wingfield.control.url"),
+        ({"control": {"url": "/__admin"}}, "wingfield.control"),
+        ({"control": {"url": "/__admin", "token": "x", "token_env": "X"}}, "wingfield.control"),
     ],
 )
 def test_a_bad_optional_key_is_refused_naming_file_and_key(tmp_path, change, key):

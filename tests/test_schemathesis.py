@@ -20,7 +20,7 @@ app = create_app(validate_responses=True)
 schema = schemathesis.openapi.from_asgi("/api/v1/openapi.json", app)
 
 
-WINGFIELD_TAGS = ["courts", "court-mappings", "court-bookings"]
+WINGFIELD_TAGS = ["courts", "court-mappings", "court-bookings", "users", "user-relations", "organizations", "sessions"]
 schema.auth().apply_to(tag=["booking-services", "appointments", "calendars"])(OnliveSignatureAuth)
 
 

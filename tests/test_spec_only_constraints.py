@@ -45,6 +45,8 @@ SERVICE_ID = "1610c525-f19a-40d0-8cd1-03daba3d2d98"  # Test Drive Standard
 APPOINTMENT = "7c9e6679-7425-40de-944b-e07fc1f90ae7"
 USER_GROUP = "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d"
 CALENDAR = ONLIVE.calendar_id
+ANA, EVA = "2c4a230c-5085-4924-a3e1-25fb4fc5965b", "c3d4e5f6-a7b8-4c9d-8e0f-1a2b3c4d5e6f"  # ACCEPTED; managed
+RIVERSIDE = "3fa85f64-5717-4562-b3fc-2c963f66afa6"
 
 
 @dataclass(frozen=True)
@@ -150,6 +152,32 @@ BASELINES: dict[str, Request] = {
         {**APPOINTMENT_FIELDS, "classification": "internal", "state": "confirmed", "agentComment": "ok"},
         200,
     ),
+    "createExternalServiceUser": Request(
+        {"externalServiceId": SERVICE},
+        {},
+        {
+            "email": "spec.bounds@example.com",
+            "externalUserId": "spec-bounds",
+            "firstName": "Spec",
+            "lastName": "Bounds",
+        },
+        200,
+    ),
+    "patchUserById": Request({"userId": EVA}, {}, {"firstName": "Eva", "lastName": "Schmidt"}, 200),
+    "requestUserRelation": Request(
+        {"externalServiceId": SERVICE}, {}, {"email": "finn.berg@example.com", "externalUserId": "spec-finn"}, 200
+    ),
+    "listUserRelations": Request({"externalServiceId": SERVICE}, {"externalUserId": "demo-user-ana"}, None, 200),
+    "patchUserRelationExternalUserId": Request(
+        {"externalServiceId": SERVICE, "userId": ANA}, {}, {"externalUserId": "demo-user-ana"}, 200
+    ),
+    "claimOrganizationRelation": Request(  # a well-formed token nobody issued
+        {"externalServiceId": SERVICE}, {}, {"connectToken": "ct_" + "x" * 32, "externalOrganizationId": "spec"}, 404
+    ),
+    "upsertOrganizationUserSubscription": Request(
+        {"organizationId": RIVERSIDE, "userId": ANA}, {}, {"subscription": "PRO"}, 200
+    ),
+    "listUserSessions": Request({"userId": ANA}, {"sessionType": "MATCH"}, None, 200),
     "listCalendars": Request({}, {**PAGING, "search": "agent", "userGroupId": USER_GROUP}, None, 200),
 }
 

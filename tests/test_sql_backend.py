@@ -4,6 +4,7 @@ one database: no double booking (B13), the newest externalUpdatedAt wins and tom
 ONLIVE service delete and an appointment create for it never both succeed (O3)."""
 
 import asyncio
+import json
 import multiprocessing
 import random
 import threading
@@ -17,6 +18,7 @@ from functools import partial
 from typing import Any
 
 import pytest
+from sqlalchemy import create_engine, inspect
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from bookingkit.files import DEFAULT_WORLD
@@ -26,6 +28,7 @@ from mock_server.onlive.models import Organization as OnliveOrganization
 from mock_server.onlive.rules.appointments import Appointments
 from mock_server.onlive.rules.services import BookingServices
 from mock_server.onlive.store.memory import OnliveMemoryStore
+from mock_server.store import sql_schema
 from mock_server.store.backend import StoreError, open_backend
 from mock_server.store.sql import SqlBackend
 from mock_server.store.sql_database import engine_url
@@ -40,6 +43,8 @@ from mock_server.wingfield.models import (
     OrganizationRelation,
     Participant,
     Tombstone,
+    User,
+    UserRelation,
 )
 from mock_server.wingfield.rules.bookings import CourtBookings
 from mock_server.wingfield.rules.courts import CourtMappings, Courts
@@ -217,7 +222,7 @@ def test_the_state_survives_a_restart(url):
         assert again.control("clock") == {"frozenAt": None, "offsetMicros": 5}
         assert again.control_version() == 2
         assert again.journal_last(10) == [{"operationId": "upsertCourtBooking"}]
-        assert again.schema_version == 1
+        assert again.schema_version == sql_schema.LATEST
     finally:
         again.close()
 
@@ -226,12 +231,130 @@ def test_several_processes_opening_a_new_database_migrate_it_once(url):
     with ThreadPoolExecutor(max_workers=4) as pool:
         backends = list(pool.map(lambda _: SqlBackend(url), range(4)))
     try:
-        assert {b.schema_version for b in backends} == {1}
+        assert {b.schema_version for b in backends} == {sql_schema.LATEST}
         backends[0].adopt(*world())
         assert all(b.seeded() for b in backends)
     finally:
         for b in backends:
             b.close()
+
+
+# Schema version 1's tables and their columns, as every database it made holds them.
+VERSION_1 = {
+    "control": "key value",
+    "court_counts": "service_id scope shard n",
+    "court_keys": "court_id key",
+    "court_participants": "service_id external_id kind value updated_us seq",
+    "court_records": "pos service_id external_id court_id court_key start_us end_us external_updated_us participants "
+    "created_us updated_us seq",
+    "journal": "id entry",
+    "meta": "name value",
+    "ol_access_keys": "pos id secret organization_id",
+    "ol_appointments": "pos id organization_id service_id calendar_ids start_us end_us state created_us updated_us "
+    "fields deleted_us service_pos",
+    "ol_calendars": "pos id organization_id fields created_us updated_us",
+    "ol_organizations": "pos id name",
+    "ol_services": "pos id organization_id fields created_us updated_us deleted_us seq",
+    "schema_version": "version",
+    "wf_courts": "pos id facility_id name system_installed",
+    "wf_facilities": "pos id organization_id name",
+    "wf_mapping_services": "pos service_id",
+    "wf_mappings": "pos service_id court_id external_court_id external_court_name created_us updated_us",
+    "wf_organization_relations": "pos id service_id organization_id external_organization_id",
+    "wf_organizations": "pos id name",
+    "wf_services": "pos id name",
+    "wf_tokens": "pos value service_id scopes expires_us revoked description",
+    "wf_user_relations": "pos service_id user_id external_user_id status",
+    "wf_users": "pos id email first_name last_name created_by_service_id",
+}
+
+
+def schema_of(url: str) -> dict[str, Any]:
+    """A database's schema in the terms two ways of making it must agree on: each table's columns in order (type,
+    nullability, default), primary key, unique constraints and indexes; and as the database itself states them,
+    every index and constraint (PostgreSQL: with the sequences)."""
+    engine = create_engine(engine_url(url))
+    try:
+        with engine.connect() as c:
+            found = inspect(c)
+            schema: dict[str, Any] = {
+                name: {
+                    "columns": [
+                        (x["name"], str(x["type"]), x["nullable"], x["default"]) for x in found.get_columns(name)
+                    ],
+                    "primary key": found.get_pk_constraint(name)["constrained_columns"],
+                    "unique": sorted(tuple(x["column_names"]) for x in found.get_unique_constraints(name)),
+                    "indexes": sorted(json.dumps(x, default=str, sort_keys=True) for x in found.get_indexes(name)),
+                }
+                for name in found.get_table_names()
+            }
+            if engine.dialect.name == "postgresql":
+                statements = [
+                    "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema()",
+                    "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid) FROM pg_constraint "
+                    "WHERE connamespace = current_schema()::regnamespace",
+                    "SELECT sequence_name, data_type FROM information_schema.sequences "
+                    "WHERE sequence_schema = current_schema()",
+                ]
+            else:
+                statements = ["SELECT type, name, tbl_name, sql FROM sqlite_master WHERE type <> 'table'"]
+            schema["stated"] = [sorted(c.exec_driver_sql(statement).all()) for statement in statements]
+            return schema
+    finally:
+        engine.dispose()
+
+
+def make_version_1(url: str) -> None:
+    """Take from a database what version 2 added: it is then as version 1 made it (checked against VERSION_1)."""
+    engine = create_engine(engine_url(url))
+    try:
+        with engine.begin() as c:
+            for index in sql_schema.VERSION_2_INDEXES:
+                c.exec_driver_sql(f"DROP INDEX {index.name}")
+            for table in sql_schema.VERSION_2_TABLES:
+                c.exec_driver_sql(f"DROP TABLE {table.name}")
+            for column in sql_schema.VERSION_2_COLUMNS:
+                c.exec_driver_sql(f"ALTER TABLE {column.table.name} DROP COLUMN {column.name}")
+            c.exec_driver_sql("UPDATE schema_version SET version = 1")
+        with engine.connect() as c:
+            found = inspect(c)
+            tables = {name: " ".join(x["name"] for x in found.get_columns(name)) for name in found.get_table_names()}
+        assert tables == VERSION_1
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
+def test_a_version_1_database_migrates_to_the_schema_of_a_new_one(kind, tmp_path):
+    """Several processes open a version-1 database with records at once: it is migrated once, its records are
+    kept (relations made when version 1 knew no instants: at WORLD_INSTANT), and its schema is then exactly the
+    one a new database gets."""
+    wingfield, onlive = world()
+    wingfield.add_user(User("user-1", "one@example.com", "One", "Player"))
+    wingfield.add_user_relation(UserRelation(SERVICE, "user-1", "ext-user", "ACCEPTED"))
+    with store_url(kind, tmp_path) as old, store_url(kind, tmp_path) as new:
+        backend = SqlBackend(old)
+        backend.adopt(wingfield, onlive)
+        backend.close()
+        make_version_1(old)
+        with ThreadPoolExecutor(max_workers=3) as pool:
+            backends = list(pool.map(lambda _: SqlBackend(old), range(3)))
+        try:
+            assert {b.schema_version for b in backends} == {2} and sql_schema.LATEST == 2
+            store = backends[0].wingfield
+            assert store.organization_relation(SERVICE, "org-1") == OrganizationRelation(
+                "rel-1", SERVICE, "org-1", "ext-org"
+            )
+            assert store.organization_relation_by_external_id(SERVICE, "ext-org").id == "rel-1"
+            assert store.user_by_email("one@example.com") == User("user-1", "one@example.com", "One", "Player")
+            assert store.relation_by_external_user_id(SERVICE, "ext-user") == wingfield.user_relation(SERVICE, "user-1")
+            assert store.organization("org-1") == Organization("org-1", "Club")
+            assert store.sessions_of_user("user-1") == [] and store.pro_member_count("org-1") == 0
+        finally:
+            for b in backends:
+                b.close()
+        SqlBackend(new).close()
+        assert schema_of(old) == schema_of(new)
 
 
 def test_store_urls():
@@ -331,6 +454,61 @@ def test_a_transaction_that_lost_a_conflict_runs_again(backend):
     assert len(calls) == 3
     assert backend.wingfield.booking_record((SERVICE, "try-1")) is None  # the lost attempts left nothing
     assert backend.wingfield.booking_record((SERVICE, "try-3")) is not None
+
+
+def test_users_and_relations_another_worker_changes_are_seen_by_the_next_request(backend, url):
+    """Users and relations change through the API: no cache keeps one beyond a transaction, so a request sees
+    what another worker committed before it; inside a transaction, the store's own writes are seen at once."""
+    backend.adopt(*world())
+    store, bookings = backend.wingfield, CourtBookings(backend.wingfield, Clock())
+    other = SqlBackend(url)
+    try:
+        theirs = other.wingfield
+
+        def looked_up() -> Any:
+            work = _async(
+                lambda: (store.has_organization_relation(SERVICE, "org-1"), store.user_relation(SERVICE, "u"))
+            )
+            return asyncio.run(backend.run(work, write=False))
+
+        assert looked_up() == (True, None)
+        assert asyncio.run(outcome(backend, lambda: bookings.upsert(SERVICE, "a", booking_body(8)))) == "ok"
+        relation = UserRelation(SERVICE, "u", "ext-u", "PENDING")
+        theirs.put_user(User("u", "u@example.com", "U", "One"))
+        theirs.put_user_relation(relation)
+        theirs.delete_organization_relation(SERVICE, "org-1")
+        assert looked_up() == (False, relation)
+        refused = asyncio.run(outcome(backend, lambda: bookings.upsert(SERVICE, "b", booking_body(12))))
+        assert refused == "organization_access_denied"
+        theirs.put_organization_relation(OrganizationRelation("rel-2", SERVICE, "org-1", "ext-org-2"))
+        theirs.put_user_relation(replace(relation, status="ACCEPTED"))
+        assert looked_up() == (True, replace(relation, status="ACCEPTED"))
+
+        def write_then_read() -> Any:
+            assert store.user("u").email == "u@example.com" and store.user_relations(SERVICE) != []
+            store.put_user(User("u", "new@example.com", "U", "One"))
+            store.put_user_relation(replace(relation, external_user_id="ext-new"))
+            store.delete_organization_relation(SERVICE, "org-1")
+            return (
+                store.user("u").email,
+                store.user_by_email("u@example.com"),
+                store.user_relation(SERVICE, "u").external_user_id,
+                store.relation_by_external_user_id(SERVICE, "ext-u"),
+                [r.external_user_id for r in store.user_relations(SERVICE)],
+                store.has_organization_relation(SERVICE, "org-1"),
+            )
+
+        assert asyncio.run(backend.run(_async(write_then_read), write=True)) == (
+            "new@example.com",
+            None,
+            "ext-new",
+            None,
+            ["ext-new"],
+            False,
+        )
+        assert theirs.user_by_email("new@example.com").id == "u"
+    finally:
+        other.close()
 
 
 def test_postgresql_itself_refuses_a_double_booking(backend):
@@ -488,6 +666,39 @@ def test_a_newer_delete_leaves_its_tombstone_across_processes(backend, url):
     assert backend.wingfield.query_bookings(SERVICE, BookingQuery()) == ([], 0)
 
 
+def _first_writes(queue: Any, barrier: Any, index: int, url: str, rounds: int) -> None:
+    """Round after round, both processes write a booking of a new key at once, each with its own version."""
+
+    def work() -> list[str]:
+        backend = SqlBackend(url)
+        bookings = CourtBookings(backend.wingfield, Clock())
+        results = []
+        try:
+            for number in range(rounds):
+                barrier.wait(timeout=120)
+                body = booking_body(4, f"2031-01-01T00:{index:02d}:00Z")
+                body["startDate"] = f"2091-04-{1 + number // 10:02d}T{number % 10 * 2:02d}:00:00Z"
+                body["endDate"] = f"2091-04-{1 + number // 10:02d}T{number % 10 * 2 + 1:02d}:00:00Z"
+                results.append(asyncio.run(outcome(backend, partial(bookings.upsert, SERVICE, f"new-{number}", body))))
+            return results
+        finally:
+            backend.close()
+
+    _report(queue, barrier, index, work)
+
+
+def test_two_first_writes_of_one_booking_at_once_are_no_overlap(backend, url):
+    """PostgreSQL reports the second of two concurrent inserts of a key through the exclusion constraint (the two
+    rows overlap), not as a serialization failure: that one runs again and meets the first as the rules do."""
+    backend.adopt(*world())
+    rounds = 100
+    outcomes = in_processes(_first_writes, url, rounds)
+    for number, pair in enumerate(zip(*outcomes, strict=True)):
+        assert sorted(pair) in (["ok", "ok"], ["ok", "stale_write"]), (number, pair)
+        stored = backend.wingfield.booking_record((SERVICE, f"new-{number}"))
+        assert stored.external_updated_at == datetime(2031, 1, 1, 0, 1, tzinfo=UTC)  # process 1's is newer
+
+
 def _delete_or_book(queue: Any, barrier: Any, index: int, url: str) -> None:
     """Process 0 deletes service i while process 1 books an appointment with it, round after round."""
 
@@ -558,7 +769,10 @@ def test_a_facility_court_list_reads_the_mappings_in_one_query(backend, monkeypa
     statements.clear()
     assert listed() == expected
     queries = [sql for sql in statements if sql != "BEGIN"]  # SQLite's snapshot
-    assert len(queries) == 2, queries
+    # The service's relation with the organization (requests change relations: read in every transaction), the
+    # first court's mapping, then the facility's mappings.
+    assert len(queries) == 3, queries
+    assert "wf_organization_relations" in queries[0]
 
     def change_then_list() -> Any:
         courts.of_facility(SERVICE, "fac-1")

@@ -3,6 +3,7 @@ every backend (memory, SQLite, PostgreSQL), which must answer alike."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -13,16 +14,21 @@ from mock_server.wingfield.models import (
     ApiToken,
     Booking,
     BookingQuery,
+    ConnectToken,
     Court,
     CourtMapping,
     ExternalService,
     Facility,
+    Membership,
     Organization,
     OrganizationRelation,
     Participant,
+    Session,
+    SessionPlayer,
     Tombstone,
     User,
     UserRelation,
+    Video,
 )
 from mock_server.wingfield.store.base import Store
 from mock_server.wingfield.store.memory import MemoryStore
@@ -507,3 +513,230 @@ def test_dump_has_the_memory_stores_shape_and_loads_back(make_store):
     assert loaded.dump() == dump
     assert query(loaded) == query(store) == (["p"], 1)
     assert loaded.booking_record((S1, "q")) == store.booking_record((S1, "q")) == Tombstone(S1, "q", updated(30))
+
+
+# -- users, relations, connect tokens, memberships, sessions and videos ----------------------------------------
+
+BIRTHDAY = datetime(1990, 2, 3, tzinfo=UTC).date()
+ANA_USER = User("ana", "ana@example.com", "Ana", "A", S1, BIRTHDAY, "FEMALE", "TENNIS", "LEFT")
+BEN_USER = User("ben", "ben@example.com", "Ben", "B")
+CAL_USER = User("cal", "cal@example.com", "Cal", "C", S2, gender="MALE")
+
+
+def both(make_store) -> tuple[Store, MemoryStore]:
+    """The store under test and the reference, to be given the same calls."""
+    return make_store(), MemoryStore()
+
+
+def test_users_by_id_and_by_email(make_store):
+    store, reference = both(make_store)
+    for target in (store, reference):
+        for user in (ANA_USER, BEN_USER, CAL_USER):
+            target.put_user(user)
+        target.put_user(replace(BEN_USER, email="benjamin@example.com", first_name="Benjamin"))  # keeps its place
+    for target in (store, reference):
+        assert target.user("ana") == ANA_USER and target.user("ana").birthday == BIRTHDAY
+        assert target.user("nobody") is None
+        assert target.user_by_email("ana@example.com") == ANA_USER
+        assert target.user_by_email("cal@example.com") == CAL_USER
+        assert target.user_by_email("ben@example.com") is None  # freed by the change
+        assert target.user_by_email("benjamin@example.com").first_name == "Benjamin"
+        assert target.user_by_email("nobody@example.com") is None
+        assert [u.id for u in target.dump()["users"]] == ["ana", "ben", "cal"]
+    assert store.dump()["users"] == reference.dump()["users"]
+    store.put_user(replace(BEN_USER, email="ben@example.com"))  # the old e-mail back
+    assert store.user_by_email("ben@example.com") == BEN_USER
+    assert store.user_by_email("benjamin@example.com") is None
+
+
+def relate(target: Store) -> None:
+    """Relations of S1 (ana, ben, cal) and S2 (ana); ben's replaced with another external id, ana's of S1 deleted
+    and put again, cal's deleted."""
+    target.put_user_relation(UserRelation(S1, "ana", "ext-ana", "ACCEPTED"))
+    target.put_user_relation(UserRelation(S1, "ben", "ext-ben", "PENDING"))
+    target.put_user_relation(UserRelation(S1, "cal", "ext-cal", "REJECTED"))
+    target.put_user_relation(UserRelation(S2, "ana", "ext-ana", "PENDING"))
+    target.put_user_relation(UserRelation(S1, "ben", "ext-ben-2", "PENDING"))  # moves to the end
+    target.delete_user_relation(S1, "ana")
+    target.delete_user_relation(S1, "cal")
+    target.delete_user_relation(S1, "nobody")
+    target.put_user_relation(UserRelation(S1, "ana", "ext-ana", "ACCEPTED"))
+    target.put_user_relation(UserRelation(S1, "cal", "ext-ben", "PENDING"))  # ben's old external id, free again
+
+
+def test_user_relations_put_replace_and_delete(make_store):
+    store, reference = both(make_store)
+    for target in (store, reference):
+        relate(target)
+    for target in (store, reference):
+        assert [(r.user_id, r.external_user_id) for r in target.user_relations(S1)] == [
+            ("ben", "ext-ben-2"),
+            ("ana", "ext-ana"),
+            ("cal", "ext-ben"),
+        ]
+        assert target.user_relations(S2) == [UserRelation(S2, "ana", "ext-ana", "PENDING")]
+        assert target.user_relations("nobody") == []
+        assert target.user_relation(S1, "ana") == UserRelation(S1, "ana", "ext-ana", "ACCEPTED")
+        assert target.user_relation(S2, "ben") is None
+        assert target.relation_by_external_user_id(S1, "ext-ben").user_id == "cal"
+        assert target.relation_by_external_user_id(S1, "ext-ben-2").user_id == "ben"
+        assert target.relation_by_external_user_id(S1, "ext-cal") is None  # deleted with its relation
+        assert target.relation_by_external_user_id(S2, "ext-ana").status == "PENDING"
+        assert target.relation_by_external_user_id(S2, "ext-ben") is None
+    assert store.dump()["user_relations"] == reference.dump()["user_relations"]
+    for target in (store, reference):
+        target.delete_user_relation(S1, "cal")
+        assert target.relation_by_external_user_id(S1, "ext-ben") is None
+        assert [r.user_id for r in target.user_relations(S1)] == ["ben", "ana"]
+
+
+def test_organization_relations_put_replace_and_delete(make_store):
+    store, reference = both(make_store)
+    for target in (store, reference):
+        target.add_organization(Organization("org-1", "Club", pro_quota=2))
+        target.add_organization(Organization("org-2", "Other"))
+        target.put_organization_relation(OrganizationRelation("rel-1", S1, "org-1", "ext-1", UPDATED, updated(1)))
+        target.put_organization_relation(OrganizationRelation("rel-2", S1, "org-2", "ext-2"))
+        target.put_organization_relation(OrganizationRelation("rel-3", S2, "org-1", "ext-1"))
+        target.put_organization_relation(OrganizationRelation("rel-1", S1, "org-1", "ext-1b", UPDATED, updated(2)))
+        target.delete_organization_relation(S1, "org-2")
+        target.delete_organization_relation(S1, "nope")
+    for target in (store, reference):
+        assert target.organization("org-1") == Organization("org-1", "Club", 2)
+        assert target.organization("org-2").pro_quota is None
+        relation = target.organization_relation(S1, "org-1")
+        assert relation == OrganizationRelation("rel-1", S1, "org-1", "ext-1b", UPDATED, updated(2))
+        assert target.organization_relation(S1, "org-2") is None
+        assert target.has_organization_relation(S1, "org-1") and not target.has_organization_relation(S1, "org-2")
+        assert target.organization_relation_by_external_id(S1, "ext-1b") == relation
+        assert target.organization_relation_by_external_id(S1, "ext-1") is None  # freed by the replace
+        assert target.organization_relation_by_external_id(S1, "ext-2") is None  # deleted
+        assert target.organization_relation_by_external_id(S2, "ext-1").id == "rel-3"
+    dump = store.dump()
+    assert dump["organization_relations"] == reference.dump()["organization_relations"]
+    assert [r.id for r in dump["organization_relations"]] == ["rel-3", "rel-1"]  # a replaced one moves last
+    assert dump["organizations"] == reference.dump()["organizations"]
+
+
+def test_connect_tokens_and_pro_memberships(make_store):
+    store, reference = both(make_store)
+    for target in (store, reference):
+        target.put_connect_token(ConnectToken("tok-a", "org-1", updated(60)))
+        target.put_connect_token(ConnectToken("tok-b", "org-2", updated(60), "CANCELLED"))
+        target.put_connect_token(ConnectToken("tok-a", "org-1", updated(60), "CLAIMED"))  # keeps its place
+        for organization_id, user_id in (("org-1", "ana"), ("org-1", "ben"), ("org-2", "ana"), ("org-1", "ana")):
+            target.put_membership(Membership(organization_id, user_id))
+        target.delete_membership("org-1", "ben")
+        target.delete_membership("org-1", "nobody")
+        target.put_membership(Membership("org-1", "cal"))
+    for target in (store, reference):
+        assert target.connect_token("tok-a") == ConnectToken("tok-a", "org-1", updated(60), "CLAIMED")
+        assert target.connect_token("tok-b").state == "CANCELLED" and target.connect_token("nope") is None
+        assert target.membership("org-1", "ana") == Membership("org-1", "ana")
+        assert target.membership("org-1", "ben") is None
+        assert target.pro_member_count("org-1") == 2
+        assert target.pro_member_count("org-2") == 1
+        assert target.pro_member_count("nope") == 0
+    dump, expected = store.dump(), reference.dump()
+    assert dump["connect_tokens"] == expected["connect_tokens"]
+    assert [t.value for t in dump["connect_tokens"]] == ["tok-a", "tok-b"]
+    assert dump["memberships"] == expected["memberships"]
+    assert [(m.organization_id, m.user_id) for m in dump["memberships"]] == [
+        ("org-1", "ana"),
+        ("org-2", "ana"),
+        ("org-1", "cal"),
+    ]
+    for target in (store, reference):
+        target.delete_membership("org-2", "ana")
+        assert target.pro_member_count("org-2") == 0
+
+
+def play(session_id: str, started: float, *teams: tuple[str, ...], workout: str | None = None) -> Session:
+    players = tuple(tuple(SessionPlayer(user_id, user_id.title()) for user_id in team) for team in teams)
+    return Session(session_id, "MATCH", "TENNIS", 3600, updated(started), players, workout)
+
+
+SESSIONS = [
+    play("s-1", 10, ("ana",), ("ben",)),
+    play("s-2", 5, ("ben", "cal"), ("ana",), workout="w-1"),  # added later, started earlier
+    play("s-3", 20, ("cal", "cal")),  # one player twice
+    play("s-4", 30),
+]
+VIDEOS = [
+    Video("v-1", "s-2", "SESSION_VIDEO", 30, "https://v/1.mp4", "https://v/1.jpg", "1080p"),
+    Video("v-2", "s-1", "AUTOMATIC_HIGHLIGHTS", 60, "https://v/2.mp4", "https://v/2.jpg", "720p"),
+    Video("v-3", "s-2", "CUSTOM_HIGHLIGHTS", 25, "https://v/3.mp4", "https://v/3.jpg", "4k"),
+]
+
+
+def test_sessions_of_users_and_their_videos(make_store):
+    store, reference = both(make_store)
+    for target in (store, reference):
+        for session in SESSIONS:
+            target.add_session(session)
+        for video in VIDEOS:
+            target.add_video(video)
+    for target in (store, reference):
+        assert target.session("s-2") == SESSIONS[1] and target.session("s-2").workout_id == "w-1"
+        assert target.session("s-3").teams == ((SessionPlayer("cal", "Cal"), SessionPlayer("cal", "Cal")),)
+        assert target.session("nope") is None
+        assert [s.id for s in target.sessions_of_user("ana")] == ["s-1", "s-2"]
+        assert [s.id for s in target.sessions_of_user("cal")] == ["s-2", "s-3"]
+        assert list(target.sessions_of_user("nobody")) == []
+        assert [v.id for v in target.videos_of_session("s-2")] == ["v-1", "v-3"]
+        assert target.videos_of_session("s-1") == [VIDEOS[1]]
+        assert list(target.videos_of_session("s-4")) == [] and list(target.videos_of_session("nope")) == []
+    assert store.dump()["sessions"] == reference.dump()["sessions"] == SESSIONS
+    assert store.dump()["videos"] == reference.dump()["videos"] == VIDEOS
+
+
+def fill_people(store: Store) -> None:
+    for user in (ANA_USER, BEN_USER, CAL_USER):
+        store.put_user(user)
+    relate(store)
+    store.add_organization(Organization("org-1", "Club", pro_quota=3))
+    store.put_organization_relation(OrganizationRelation("rel-1", S1, "org-1", "ext-org", UPDATED, updated(5)))
+    store.put_organization_relation(OrganizationRelation("rel-2", S2, "org-1", "ext-org"))
+    store.put_connect_token(ConnectToken("tok-a", "org-1", updated(60), "CLAIMED"))
+    store.put_connect_token(ConnectToken("tok-b", "org-1", updated(90)))
+    store.put_membership(Membership("org-1", "ben"))
+    store.put_membership(Membership("org-1", "ana"))
+    for session in SESSIONS:
+        store.add_session(session)
+    for video in VIDEOS:
+        store.add_video(video)
+
+
+def test_new_records_dump_and_adopt_round_trip(fresh_backend, store_kind):
+    """Dumped as the memory store dumps them; adopted, every index answers as the memory store's."""
+    from mock_server.onlive.store.memory import OnliveMemoryStore
+
+    reference = MemoryStore()
+    fill_people(reference)
+    expected = reference.dump()
+    backend = fresh_backend()
+    fill_people(backend.wingfield)
+    assert backend.wingfield.dump() == expected
+    backend.adopt(MemoryStore.load(expected), OnliveMemoryStore())
+    store = backend.wingfield
+    dump = store.dump()
+    assert dump == expected
+    assert all(dump[key] for key in ("connect_tokens", "memberships", "sessions", "videos"))
+    assert MemoryStore.load(dump).dump() == dump
+    assert store.user_by_email("cal@example.com") == CAL_USER
+    assert store.user_relations(S1) == reference.user_relations(S1)
+    assert store.relation_by_external_user_id(S1, "ext-ben") == reference.relation_by_external_user_id(S1, "ext-ben")
+    assert store.organization_relation_by_external_id(S2, "ext-org").id == "rel-2"
+    assert store.organization_relation(S1, "org-1").updated_at == updated(5)
+    assert store.connect_token("tok-b") == ConnectToken("tok-b", "org-1", updated(90))
+    assert store.pro_member_count("org-1") == 2 and store.membership("org-1", "ben") is not None
+    assert store.sessions_of_user("ben") == reference.sessions_of_user("ben")
+    assert store.videos_of_session("s-2") == reference.videos_of_session("s-2")
+    # The adopted records go on as the memory store's do: a replace moves last, a new one comes after them.
+    for target in (store, reference):
+        target.put_user_relation(UserRelation(S1, "ben", "ext-ben-3", "ACCEPTED"))
+        target.put_user_relation(UserRelation(S1, "dan", "ext-dan", "PENDING"))
+        target.put_membership(Membership("org-1", "cal"))
+        target.add_session(play("s-5", 40, ("ben",)))
+    assert store.dump() == reference.dump()
+    assert [s.id for s in store.sessions_of_user("ben")] == ["s-1", "s-2", "s-5"]

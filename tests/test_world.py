@@ -89,6 +89,18 @@ def test_default_world_has_every_relation_status():
             lambda w: w["courtMappings"][1].update(externalCourtId="RIV-1"),
             "courtMappings[1]: external_court_id_already_in_use",
         ),
+        (
+            lambda w: w["sessions"][0]["teams"][0]["users"][0].update(id="00000000-0000-4000-8000-000000000000"),
+            "sessions[0]: player id 00000000-0000-4000-8000-000000000000 is not defined",
+        ),
+        (lambda w: w["videos"][0].update(sessionId=w["videos"][0]["id"]), "videos[0]: sessionId"),
+        (lambda w: w["connectTokens"][0].update(token="ct_short"), "connectTokens[0].token"),
+        (lambda w: w["users"][1].update(email="ANA.RUIZ@example.com"), "users[1]: e-mail ANA.RUIZ@example.com"),
+        (
+            lambda w: w["userRelations"][1].update(externalUserId="demo-user-ana"),
+            "userRelations[1]: externalUserId 'demo-user-ana' is linked to another user",
+        ),
+        (lambda w: w["organizations"][0].update(proQuota=0), "organizations[0]: more PRO members than proQuota"),
     ],
 )
 def test_bad_world_fails_naming_file_and_entry(tmp_path, change, expected):

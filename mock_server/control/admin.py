@@ -10,6 +10,7 @@ from starlette.responses import StreamingResponse
 
 from mock_server.timestamps import InvalidInstant, format_instant, parse_instant
 from mock_server.violations import RuleViolation
+from mock_server.wingfield.handlers.people import relation_json
 from mock_server.world import WorldError
 
 
@@ -77,6 +78,43 @@ class AdminHandlers:
         self.runtime.faults.clear()
         self.runtime.publish_faults()
         return self.runtime.faults.raw
+
+    async def answerUserRelation(self, body: dict[str, Any]) -> dict[str, Any]:
+        """R8: the user's answer, given inside Wingfield; one transaction like a partner request."""
+
+        async def answer() -> dict[str, Any]:
+            relation = self.runtime.user_relations.answer(body["externalServiceId"], body["userId"], body["status"])
+            return relation_json(relation, self.runtime.store.user(relation.user_id))
+
+        return await self._write(answer)
+
+    async def issueConnectToken(self, body: dict[str, Any]) -> dict[str, Any]:
+        """G1: what an organization does outside the partner API."""
+        expires_at = None
+        if "expiresAt" in body:
+            try:
+                expires_at = parse_instant(body["expiresAt"])
+            except InvalidInstant as exc:
+                raise _refused(["body", "expiresAt"], str(exc)) from None
+
+        async def issue() -> dict[str, Any]:
+            token = self.runtime.organizations.issue_token(
+                body["organizationId"], expires_at, body.get("state", "OPEN")
+            )
+            return {
+                "connectToken": token.value,
+                "organizationId": token.organization_id,
+                "expiresAt": format_instant(token.expires_at),
+                "state": token.state,
+            }
+
+        return await self._write(issue)
+
+    async def _write(self, call: Any) -> dict[str, Any]:
+        try:
+            return await self.runtime.backend.run(call, write=True)
+        except RuleViolation as exc:
+            raise _refused(["body"], f"{exc.kind}: {exc.message}") from None
 
     async def listRequests(self, limit: int = 100) -> dict[str, Any]:
         return {"items": self.runtime.backend.journal_last(limit)}

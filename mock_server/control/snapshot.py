@@ -28,7 +28,7 @@ def export_world(wingfield: Store, onlive: OnliveStore) -> Iterator[str]:
     tombstones = [r for r in records if isinstance(r, Tombstone)]
     yield f'{{"format": "{FORMAT}"'
     sections: list[tuple[str, Iterable[dict[str, Any]]]] = [
-        ("organizations", ({"id": o.id, "name": o.name} for o in state["organizations"])),
+        ("organizations", (_organization(o, state["memberships"]) for o in state["organizations"])),
         (
             "facilities",
             ({"id": f.id, "organizationId": f.organization_id, "name": f.name} for f in state["facilities"]),
@@ -63,8 +63,38 @@ def export_world(wingfield: Store, onlive: OnliveStore) -> Iterator[str]:
                     "externalServiceId": r.service_id,
                     "organizationId": r.organization_id,
                     "externalOrganizationId": r.external_organization_id,
+                    "createdAt": format_instant(r.created_at),
+                    "updatedAt": format_instant(r.updated_at),
                 }
                 for r in state["organization_relations"]
+            ),
+        ),
+        (
+            "connectTokens",
+            (
+                {
+                    "token": t.value,
+                    "organizationId": t.organization_id,
+                    "expiresAt": format_instant(t.expires_at),
+                    "state": t.state,
+                }
+                for t in state["connect_tokens"]
+            ),
+        ),
+        ("sessions", (_session(s) for s in state["sessions"])),
+        (
+            "videos",
+            (
+                {
+                    "id": v.id,
+                    "sessionId": v.session_id,
+                    "type": v.type,
+                    "fps": v.fps,
+                    "videoUrl": v.video_url,
+                    "thumbnailUrl": v.thumbnail_url,
+                    "resolution": v.resolution,
+                }
+                for v in state["videos"]
             ),
         ),
         ("courtMappings", (_mapping(m) for m in state["mappings"])),
@@ -129,7 +159,40 @@ def _user(user: Any) -> dict[str, Any]:
     entry = {"id": user.id, "email": user.email, "firstName": user.first_name, "lastName": user.last_name}
     if user.created_by_service_id:
         entry["createdByExternalServiceId"] = user.created_by_service_id
+    if user.birthday is not None:
+        entry["birthday"] = user.birthday.isoformat()
+    for name, value in (("gender", user.gender), ("mainSportType", user.main_sport_type)):
+        if value is not None:
+            entry[name] = value
+    if user.playing_hand is not None:
+        entry["playingHand"] = user.playing_hand
     return entry
+
+
+def _organization(organization: Any, memberships: list[Any]) -> dict[str, Any]:
+    entry: dict[str, Any] = {"id": organization.id, "name": organization.name}
+    if organization.pro_quota is not None:
+        entry["proQuota"] = organization.pro_quota
+    members = [
+        {"userId": m.user_id, "subscription": m.subscription}
+        for m in memberships
+        if m.organization_id == organization.id
+    ]
+    if members:
+        entry["members"] = members
+    return entry
+
+
+def _session(session: Any) -> dict[str, Any]:
+    return {
+        "id": session.id,
+        "type": session.type,
+        "sportType": session.sport_type,
+        "durationSeconds": session.duration_seconds,
+        "startedAt": format_instant(session.started_at),
+        "workoutId": session.workout_id,
+        "teams": [{"users": [{"id": p.user_id, "name": p.name} for p in team]} for team in session.teams],
+    }
 
 
 def _mapping(mapping: Any) -> dict[str, Any]:

@@ -8,10 +8,11 @@ database itself also refuses overlapping active bookings of a court (an exclusio
 Store methods called outside `run` use a short transaction of their own, or none for a single statement.
 Statements are built with Core once per shape and compiled once per dialect, then sent through the driver's
 cursor on a connection each thread keeps: psycopg prepares repeated statements, sqlite3 caches them, and a
-request pays for no pool checkout and no result wrapping. The world (tokens, courts, facilities, relations,
-access keys) changes only when a world is adopted: it is cached per `control_version()`, which the runtime
-reads before every request. The lists' `totalCount` comes from maintained counts where one count is exactly
-the query's, so a page costs the same on a court with ten bookings or a million.
+request pays for no pool checkout and no result wrapping. The world (tokens, courts, facilities, access keys)
+changes only when a world is adopted: it is cached per `control_version()`, which the runtime reads before every
+request. Users and relations, which requests of any worker change, are read at most once per transaction. The
+lists' `totalCount` comes from maintained counts where one count is exactly the query's, so a page costs the
+same on a court with ten bookings or a million.
 """
 
 import asyncio
@@ -48,13 +49,19 @@ from mock_server.wingfield.models import Booking
 from mock_server.wingfield.store.memory import MemoryStore
 from mock_server.wingfield.store.sql import (
     SqlStore,
+    connect_token_row,
     court_row,
     mapping_row,
+    membership_row,
     organization_relation_row,
+    organization_row,
     record_row,
+    session_player_rows,
+    session_row,
     token_row,
     user_relation_row,
     user_row,
+    video_row,
 )
 
 T = TypeVar("T")
@@ -311,7 +318,7 @@ def _adoption_rows(wingfield: MemoryStore, onlive: OnliveMemoryStore) -> tuple[d
             batch.append(tuple(row.get(name) for name in columns))
         batches[table.name] = (columns, batch)
 
-    add(s.organizations, ({"id": o.id, "name": o.name} for o in state["organizations"]))
+    add(s.organizations, (organization_row(o) for o in state["organizations"]))
     add(s.facilities, ({"id": f.id, "organization_id": f.organization_id, "name": f.name} for f in state["facilities"]))
     add(s.courts, (court_row(c) for c in state["courts"]))
     add(s.services, ({"id": x.id, "name": x.name} for x in state["services"]))
@@ -319,6 +326,11 @@ def _adoption_rows(wingfield: MemoryStore, onlive: OnliveMemoryStore) -> tuple[d
     add(s.users, (user_row(u) for u in state["users"]))
     add(s.user_relations, (user_relation_row(r) for r in state["user_relations"]))
     add(s.organization_relations, (organization_relation_row(r) for r in state["organization_relations"]))
+    add(s.connect_tokens, (connect_token_row(t) for t in state["connect_tokens"]))
+    add(s.memberships, (membership_row(m) for m in state["memberships"]))
+    add(s.sessions, (session_row(x) for x in state["sessions"]))
+    add(s.session_players, (row for x in state["sessions"] for row in session_player_rows(x)))
+    add(s.videos, (video_row(v) for v in state["videos"]))
     add(s.mappings, (mapping_row(m) for m in state["mappings"]))
     add(s.mapping_services, ({"service_id": m} for m in dict.fromkeys(m.service_id for m in state["mappings"])))
     records = state["records"]

@@ -56,18 +56,28 @@ SQLITE_BUSY, SQLITE_LOCKED = 5, 6
 class Transaction:
     """A request's transaction, and what it already read: the rules read a booking, then write it, so the write
     knows the old record (for the counts) without asking again; a list of a facility's courts reads every court's
-    mapping, which come in one query from the second on."""
+    mapping, which come in one query from the second on. `found`: the records requests change that are looked up
+    by key again and again (users, relations), read once per transaction and never longer, since another worker
+    may change them between two transactions; the store's writes of them empty it."""
 
-    __slots__ = ("db", "connection", "records", "mappings", "mapping_reads")
+    __slots__ = ("db", "connection", "records", "mappings", "mapping_reads", "found")
 
     def __init__(self, db: "Database", connection: Connection) -> None:
         self.db, self.connection = db, connection
         self.records: dict[BookingKey, Row | None] = {}
         self.mappings: dict[tuple[str, str], dict[str, CourtMapping]] = {}  # (service, facility) -> court -> mapping
         self.mapping_reads: dict[tuple[str, str], int] = {}
+        self.found: dict[Hashable, Any] = {}
 
 
 CURRENT: ContextVar[Transaction | None] = ContextVar("bookingkit_sql_transaction", default=None)
+
+
+class LostRace(Exception):
+    """A conflict with a concurrent transaction that the database reported as something else: run again, as after
+    a serialization failure."""
+
+    sqlstate = "40001"
 
 
 def engine_url(url: str) -> str:
@@ -345,7 +355,8 @@ def _sqlite_connection(connection: Any, _record: Any) -> None:
 
 
 class WorldCache:
-    """Lookups of records that only an adopt changes, valid while the control version stays."""
+    """Lookups of records that only an adopt changes, valid while the control version stays (never the records
+    requests change: see Transaction.found)."""
 
     def __init__(self) -> None:
         self._tables: dict[str, dict[Any, Any]] = {}

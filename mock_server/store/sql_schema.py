@@ -1,7 +1,8 @@
 """The SQL store's tables and their migrations (SQLAlchemy Core), for SQLite and PostgreSQL alike.
 
-The world: wf_organizations, wf_facilities, wf_courts, wf_services, wf_tokens, wf_users, wf_user_relations,
-wf_organization_relations, ol_organizations, ol_access_keys. The records the APIs change: wf_mappings,
+The world: wf_organizations, wf_facilities, wf_courts, wf_services, wf_tokens, wf_sessions (and
+wf_session_players, who played them), wf_videos, ol_organizations, ol_access_keys. The records the APIs change:
+wf_users, wf_user_relations, wf_organization_relations, wf_connect_tokens, wf_memberships, wf_mappings,
 court_records (bookings and tombstones), court_participants, ol_calendars, ol_services, ol_appointments. What
 keeps requests cheap: court_counts (the lists' totals), court_keys (courts as integers, for PostgreSQL's
 exclusion constraint), wf_mapping_services (the dump's grouping). The control plane: meta (control version,
@@ -13,7 +14,9 @@ SQL lists keep the memory store's insertion orders. Indexes on `court_records` a
 only: a tombstone has no court), so a list or an overlap check never walks tombstones.
 
 Migrations are numbered; `migrate` runs the missing ones under a lock (PostgreSQL: an advisory lock; SQLite:
-an immediate transaction), so several processes opening one database at once migrate it exactly once.
+an immediate transaction), so several processes opening one database at once migrate it exactly once. A new
+database gets the tables as they are declared here, at once; an older one gets what each later version added,
+and ends up the same (a column a version adds goes last in its table, so even the column order is).
 """
 
 from collections.abc import Callable
@@ -35,6 +38,9 @@ from sqlalchemy import (
     inspect,
     text,
 )
+from sqlalchemy.schema import CreateColumn
+
+from mock_server.timestamps import WORLD_INSTANT, to_micros
 
 metadata = MetaData()
 Id = BigInteger().with_variant(Integer(), "sqlite")  # SQLite: INTEGER PRIMARY KEY is the rowid, numbered for free
@@ -70,7 +76,7 @@ journal = Table(
     Column("entry", Text, nullable=False),
 )
 
-# -- Wingfield: the world --------------------------------------------------------------------------------------
+# -- Wingfield: the world, and the users, relations, connect tokens and memberships its API changes ------------
 
 organizations = Table(
     "wf_organizations",
@@ -78,6 +84,7 @@ organizations = Table(
     _pos(),
     Column("id", Text, nullable=False, unique=True),
     Column("name", Text, nullable=False),
+    Column("pro_quota", BigInteger),  # version 2; NULL: no limit
 )
 facilities = Table(
     "wf_facilities",
@@ -115,7 +122,7 @@ tokens = Table(
     Column("revoked", Boolean, nullable=False),
     Column("description", Text, nullable=False),
 )
-users = Table(
+users = Table(  # a put is an upsert: a changed user keeps its place, as in the memory store
     "wf_users",
     metadata,
     _pos(),
@@ -124,8 +131,13 @@ users = Table(
     Column("first_name", Text, nullable=False),
     Column("last_name", Text, nullable=False),
     Column("created_by_service_id", Text),
+    Column("birthday", Text),  # version 2, and the three after it; ISO date
+    Column("gender", Text),
+    Column("main_sport_type", Text),
+    Column("playing_hand", Text),
+    Index("wf_users_email", "email"),  # version 2
 )
-user_relations = Table(
+user_relations = Table(  # a put deletes and inserts: a new `pos`, as the memory store moves it to the end
     "wf_user_relations",
     metadata,
     _pos(),
@@ -134,8 +146,11 @@ user_relations = Table(
     Column("external_user_id", Text, nullable=False),
     Column("status", Text, nullable=False),
     UniqueConstraint("service_id", "user_id"),
+    Index("wf_user_relations_service", "service_id", "pos"),  # version 2, and the next
+    Index("wf_user_relations_external", "service_id", "external_user_id"),
 )
-organization_relations = Table(
+WORLD_US = to_micros(WORLD_INSTANT)  # when the relations of a version-1 database were made, as far as it knows
+organization_relations = Table(  # a put deletes and inserts, as user_relations
     "wf_organization_relations",
     metadata,
     _pos(),
@@ -143,7 +158,62 @@ organization_relations = Table(
     Column("service_id", Text, nullable=False),
     Column("organization_id", Text, nullable=False),
     Column("external_organization_id", Text, nullable=False),
+    Column("created_us", BigInteger, nullable=False, server_default=text(str(WORLD_US))),  # version 2, and the next
+    Column("updated_us", BigInteger, nullable=False, server_default=text(str(WORLD_US))),
     UniqueConstraint("service_id", "organization_id"),
+    Index("wf_organization_relations_external", "service_id", "external_organization_id"),  # version 2
+)
+connect_tokens = Table(  # version 2; a put is an upsert (claiming one keeps its place)
+    "wf_connect_tokens",
+    metadata,
+    _pos(),
+    Column("value", Text, nullable=False, unique=True),
+    Column("organization_id", Text, nullable=False),
+    Column("expires_us", BigInteger, nullable=False),
+    Column("state", Text, nullable=False),
+)
+memberships = Table(  # version 2; PRO memberships (an upsert), counted per organization by the unique index
+    "wf_memberships",
+    metadata,
+    _pos(),
+    Column("organization_id", Text, nullable=False),
+    Column("user_id", Text, nullable=False),
+    Column("subscription", Text, nullable=False),
+    UniqueConstraint("organization_id", "user_id"),
+)
+sessions = Table(  # version 2
+    "wf_sessions",
+    metadata,
+    _pos(),
+    Column("id", Text, nullable=False, unique=True),
+    Column("type", Text, nullable=False),
+    Column("sport_type", Text, nullable=False),
+    Column("duration_seconds", BigInteger, nullable=False),
+    Column("started_us", BigInteger, nullable=False),
+    Column("teams", Text, nullable=False),  # JSON [[[user id, name], ...], ...]
+    Column("workout_id", Text),
+)
+session_players = Table(  # version 2: each player of a session once, for a user's sessions in the order added
+    "wf_session_players",
+    metadata,
+    _pos(),
+    Column("user_id", Text, nullable=False),
+    Column("session_id", Text, nullable=False),
+    UniqueConstraint("session_id", "user_id"),
+    Index("wf_session_players_user", "user_id", "pos"),
+)
+videos = Table(  # version 2
+    "wf_videos",
+    metadata,
+    _pos(),
+    Column("id", Text, nullable=False, unique=True),
+    Column("session_id", Text, nullable=False),
+    Column("type", Text, nullable=False),
+    Column("fps", BigInteger, nullable=False),
+    Column("video_url", Text, nullable=False),
+    Column("thumbnail_url", Text, nullable=False),
+    Column("resolution", Text, nullable=False),
+    Index("wf_videos_session", "session_id", "pos"),
 )
 
 # -- Wingfield: court mappings and bookings ---------------------------------------------------------------------
@@ -317,6 +387,11 @@ STATE = [
     users,
     user_relations,
     organization_relations,
+    connect_tokens,
+    memberships,
+    sessions,
+    session_players,
+    videos,
     mappings,
     mapping_services,
     records,
@@ -353,7 +428,40 @@ def _version_1(connection: Connection) -> None:
     connection.execute(schema_version.insert(), {"version": 0})
 
 
-MIGRATIONS: list[tuple[int, Callable[[Connection], None]]] = [(1, _version_1)]
+# What version 2 added to the tables of version 1: their new columns (last in each table) and indexes.
+VERSION_2_TABLES = [connect_tokens, memberships, sessions, session_players, videos]
+VERSION_2_COLUMNS = [
+    organizations.c.pro_quota,
+    users.c.birthday,
+    users.c.gender,
+    users.c.main_sport_type,
+    users.c.playing_hand,
+    organization_relations.c.created_us,
+    organization_relations.c.updated_us,
+]
+VERSION_2_INDEXES = [
+    next(index for index in table.indexes if index.name == name)
+    for table, name in (
+        (users, "wf_users_email"),
+        (user_relations, "wf_user_relations_service"),
+        (user_relations, "wf_user_relations_external"),
+        (organization_relations, "wf_organization_relations_external"),
+    )
+]
+
+
+def _version_2(connection: Connection) -> None:
+    """Users' profiles, organizations' PRO quotas, organization relations' instants; connect tokens, PRO
+    memberships, sessions and their videos; users by e-mail, relations by service and by external id."""
+    metadata.create_all(connection, tables=VERSION_2_TABLES)
+    for column in VERSION_2_COLUMNS:
+        definition = CreateColumn(column).compile(dialect=connection.dialect)
+        connection.exec_driver_sql(f"ALTER TABLE {column.table.name} ADD COLUMN {definition}")
+    for index in VERSION_2_INDEXES:
+        index.create(connection)
+
+
+MIGRATIONS: list[tuple[int, Callable[[Connection], None]]] = [(1, _version_1), (2, _version_2)]
 LATEST = MIGRATIONS[-1][0]
 
 
@@ -371,6 +479,6 @@ def migrate(connection: Connection) -> int:
     for number, step in MIGRATIONS:
         if number > version:
             step(connection)
-            connection.exec_driver_sql(f"UPDATE schema_version SET version = {number}")
-            version = number
+            version = LATEST if number == 1 else number  # version 1 makes the tables as declared now: the latest
+            connection.exec_driver_sql(f"UPDATE schema_version SET version = {version}")
     return version

@@ -1,20 +1,22 @@
-"""The things the Wingfield court area talks about."""
+"""The things the Wingfield Partner API talks about."""
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Literal
 
-from mock_server.timestamps import to_micros
+from mock_server.timestamps import WORLD_INSTANT, to_micros
 
 Level = Literal["none", "read", "write"]
 RelationStatus = Literal["PENDING", "ACCEPTED", "REJECTED"]
+TokenState = Literal["OPEN", "CLAIMED", "CANCELLED"]
 
 
 @dataclass(frozen=True, slots=True)
 class Organization:
     id: str
     name: str
+    pro_quota: int | None = None  # G5: how many PRO members it may have; None is no limit
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,10 +53,14 @@ class ApiToken:
 @dataclass(frozen=True, slots=True)
 class User:
     id: str
-    email: str
+    email: str  # lowercased (U2)
     first_name: str
     last_name: str
-    created_by_service_id: str | None = None
+    created_by_service_id: str | None = None  # the service that manages it (U1, U4)
+    birthday: date | None = None
+    gender: str | None = None
+    main_sport_type: str | None = None
+    playing_hand: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +77,61 @@ class OrganizationRelation:
     service_id: str
     organization_id: str
     external_organization_id: str
+    created_at: datetime = WORLD_INSTANT
+    updated_at: datetime = WORLD_INSTANT
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectToken:
+    """G1: issued by an organization outside the partner API; claimed once."""
+
+    value: str
+    organization_id: str
+    expires_at: datetime
+    state: TokenState = "OPEN"
+
+
+@dataclass(frozen=True, slots=True)
+class Membership:
+    """G5: a user's subscription with an organization; only PRO memberships are kept (NONE ends one)."""
+
+    organization_id: str
+    user_id: str
+    subscription: Literal["PRO"] = "PRO"
+
+
+@dataclass(frozen=True, slots=True)
+class SessionPlayer:
+    user_id: str
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class Session:
+    """S1: a record of play on a Wingfield court, read-only through the API."""
+
+    id: str
+    type: str
+    sport_type: str
+    duration_seconds: int
+    started_at: datetime
+    teams: tuple[tuple[SessionPlayer, ...], ...]
+    workout_id: str | None = None
+
+    @property
+    def player_ids(self) -> frozenset[str]:
+        return frozenset(player.user_id for team in self.teams for player in team)
+
+
+@dataclass(frozen=True, slots=True)
+class Video:
+    id: str
+    session_id: str
+    type: str  # SESSION_VIDEO, AUTOMATIC_HIGHLIGHTS, CUSTOM_HIGHLIGHTS
+    fps: int
+    video_url: str
+    thumbnail_url: str
+    resolution: str
 
 
 @dataclass(frozen=True, slots=True)

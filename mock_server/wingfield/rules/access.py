@@ -1,4 +1,4 @@
-"""Who may do what: token validity and scopes (A1-A3), relations to organizations and users (B15, B16)."""
+"""Who may do what: token validity and scopes (A1-A3), relations to organizations and users (B15, B16, R6, G3, G4)."""
 
 from datetime import datetime
 
@@ -50,14 +50,20 @@ def accessible_court(store: Store, service_id: str, court_id: str) -> Court:
     return court
 
 
-def require_user_access(store: Store, service_id: str, user_id: str) -> None:
-    """B16: an ACCEPTED relation, or a user the service created itself."""
+def visible_user(store: Store, service_id: str, user_id: str) -> bool:
+    """B16, U3, R6: an ACCEPTED relation, or a user the service created and still relates to."""
     relation = store.user_relation(service_id, user_id)
-    if relation is not None and relation.status == "ACCEPTED":
-        return
+    if relation is None:
+        return False
+    if relation.status == "ACCEPTED":
+        return True
     user = store.user(user_id)
-    if user is not None and user.created_by_service_id == service_id:
-        return
-    raise RuleViolation(
-        "user_access_denied", f"user {user_id} is not connected to the service (needs an ACCEPTED relation)"
-    )
+    return user is not None and user.created_by_service_id == service_id
+
+
+def require_user_access(store: Store, service_id: str, user_id: str) -> None:
+    """B16: a participant `userId` must be a user visible to the service."""
+    if not visible_user(store, service_id, user_id):
+        raise RuleViolation(
+            "user_access_denied", f"user {user_id} is not connected to the service (needs an ACCEPTED relation)"
+        )

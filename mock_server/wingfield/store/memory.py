@@ -20,15 +20,19 @@ from mock_server.wingfield.models import (
     Booking,
     BookingKey,
     BookingQuery,
+    ConnectToken,
     Court,
     CourtMapping,
     ExternalService,
     Facility,
+    Membership,
     Organization,
     OrganizationRelation,
+    Session,
     Tombstone,
     User,
     UserRelation,
+    Video,
 )
 
 ListKey = tuple[str, ...]  # (service,), (service, "court", court id) or (service, "participant", kind, value)
@@ -66,8 +70,19 @@ class MemoryStore:
         self._services: dict[str, ExternalService] = {}
         self._tokens: dict[str, ApiToken] = {}
         self._users: dict[str, User] = {}
+        self._user_by_email: dict[str, str] = {}
         self._user_relations: dict[tuple[str, str], UserRelation] = {}
+        self._service_relations: dict[str, dict[str, UserRelation]] = defaultdict(dict)  # service -> user -> relation
+        self._relation_by_external: dict[tuple[str, str], str] = {}  # (service, externalUserId) -> user
         self._organization_relations: dict[tuple[str, str], OrganizationRelation] = {}
+        self._organization_by_external: dict[tuple[str, str], str] = {}  # (service, externalOrganizationId) -> org
+        self._connect_tokens: dict[str, ConnectToken] = {}
+        self._memberships: dict[tuple[str, str], Membership] = {}
+        self._pro_counts: dict[str, int] = defaultdict(int)
+        self._sessions: dict[str, Session] = {}
+        self._user_sessions: dict[str, list[Session]] = defaultdict(list)
+        self._videos: dict[str, Video] = {}
+        self._session_videos: dict[str, list[Video]] = defaultdict(list)
 
         self._mappings: dict[str, dict[str, CourtMapping]] = defaultdict(dict)  # service -> court -> mapping
         self._mapping_by_external: dict[tuple[str, str], str] = {}
@@ -96,13 +111,22 @@ class MemoryStore:
         self._tokens[token.value] = token
 
     def add_user(self, user: User) -> None:
-        self._users[user.id] = user
+        self.put_user(user)
 
     def add_user_relation(self, relation: UserRelation) -> None:
-        self._user_relations[(relation.service_id, relation.user_id)] = relation
+        self.put_user_relation(relation)
 
     def add_organization_relation(self, relation: OrganizationRelation) -> None:
-        self._organization_relations[(relation.service_id, relation.organization_id)] = relation
+        self.put_organization_relation(relation)
+
+    def add_session(self, session: Session) -> None:
+        self._sessions[session.id] = session
+        for user_id in session.player_ids:
+            self._user_sessions[user_id].append(session)
+
+    def add_video(self, video: Video) -> None:
+        self._videos[video.id] = video
+        self._session_videos[video.session_id].append(video)
 
     def organization(self, organization_id: str) -> Organization | None:
         return self._organizations.get(organization_id)
@@ -128,6 +152,117 @@ class MemoryStore:
     def user(self, user_id: str) -> User | None:
         return self._users.get(user_id)
 
+    def user_by_email(self, email: str) -> User | None:
+        user_id = self._user_by_email.get(email)
+        return self._users[user_id] if user_id else None
+
+    def put_user(self, user: User) -> None:
+        old = self._users.get(user.id)
+        if old is not None:
+            self._user_by_email.pop(old.email, None)
+        self._users[user.id] = user
+        self._user_by_email[user.email] = user.id
+
+    # -- user relations ----------------------------------------------------------------------------
+
+    def user_relations(self, service_id: str) -> list[UserRelation]:
+        return list(self._service_relations.get(service_id, {}).values())
+
+    def relation_by_external_user_id(self, service_id: str, external_user_id: str) -> UserRelation | None:
+        user_id = self._relation_by_external.get((service_id, external_user_id))
+        return self._user_relations.get((service_id, user_id)) if user_id else None
+
+    def put_user_relation(self, relation: UserRelation) -> None:
+        self.delete_user_relation(relation.service_id, relation.user_id)
+        self._user_relations[(relation.service_id, relation.user_id)] = relation
+        self._service_relations[relation.service_id][relation.user_id] = relation
+        self._relation_by_external[(relation.service_id, relation.external_user_id)] = relation.user_id
+
+    def delete_user_relation(self, service_id: str, user_id: str) -> None:
+        old = self._user_relations.pop((service_id, user_id), None)
+        if old is None:
+            return
+        of_service = self._service_relations[service_id]
+        del of_service[user_id]
+        if not of_service:
+            del self._service_relations[service_id]
+        if self._relation_by_external.get((service_id, old.external_user_id)) == user_id:
+            del self._relation_by_external[(service_id, old.external_user_id)]
+
+    # -- organization relations, connect tokens, memberships -----------------------------------------
+
+    def organization_relation(self, service_id: str, organization_id: str) -> OrganizationRelation | None:
+        return self._organization_relations.get((service_id, organization_id))
+
+    def organization_relation_by_external_id(
+        self, service_id: str, external_organization_id: str
+    ) -> OrganizationRelation | None:
+        organization_id = self._organization_by_external.get((service_id, external_organization_id))
+        return self._organization_relations.get((service_id, organization_id)) if organization_id else None
+
+    def put_organization_relation(self, relation: OrganizationRelation) -> None:
+        self.delete_organization_relation(relation.service_id, relation.organization_id)
+        self._organization_relations[(relation.service_id, relation.organization_id)] = relation
+        key = (relation.service_id, relation.external_organization_id)
+        self._organization_by_external[key] = relation.organization_id
+
+    def delete_organization_relation(self, service_id: str, organization_id: str) -> None:
+        old = self._organization_relations.pop((service_id, organization_id), None)
+        if old is not None and self._organization_by_external.get((service_id, old.external_organization_id)) == (
+            organization_id
+        ):
+            del self._organization_by_external[(service_id, old.external_organization_id)]
+
+    def organization_relations(self) -> list[OrganizationRelation]:
+        return list(self._organization_relations.values())
+
+    def connect_token(self, value: str) -> ConnectToken | None:
+        return self._connect_tokens.get(value)
+
+    def put_connect_token(self, token: ConnectToken) -> None:
+        self._connect_tokens[token.value] = token
+
+    def connect_tokens(self) -> list[ConnectToken]:
+        return list(self._connect_tokens.values())
+
+    def membership(self, organization_id: str, user_id: str) -> Membership | None:
+        return self._memberships.get((organization_id, user_id))
+
+    def put_membership(self, membership: Membership) -> None:
+        key = (membership.organization_id, membership.user_id)
+        if key not in self._memberships:
+            self._pro_counts[membership.organization_id] += 1
+        self._memberships[key] = membership
+
+    def delete_membership(self, organization_id: str, user_id: str) -> None:
+        if self._memberships.pop((organization_id, user_id), None) is not None:
+            self._pro_counts[organization_id] -= 1
+            if not self._pro_counts[organization_id]:
+                del self._pro_counts[organization_id]
+
+    def pro_member_count(self, organization_id: str) -> int:
+        return self._pro_counts.get(organization_id, 0)
+
+    def memberships(self) -> list[Membership]:
+        return list(self._memberships.values())
+
+    # -- sessions and videos (read-only, S1) -------------------------------------------------------
+
+    def session(self, session_id: str) -> Session | None:
+        return self._sessions.get(session_id)
+
+    def sessions_of_user(self, user_id: str) -> list[Session]:
+        return self._user_sessions.get(user_id, [])
+
+    def sessions(self) -> list[Session]:
+        return list(self._sessions.values())
+
+    def videos_of_session(self, session_id: str) -> list[Video]:
+        return self._session_videos.get(session_id, [])
+
+    def videos(self) -> list[Video]:
+        return list(self._videos.values())
+
     def user_relation(self, service_id: str, user_id: str) -> UserRelation | None:
         return self._user_relations.get((service_id, user_id))
 
@@ -147,6 +282,10 @@ class MemoryStore:
             "users": list(self._users.values()),
             "user_relations": list(self._user_relations.values()),
             "organization_relations": list(self._organization_relations.values()),
+            "connect_tokens": list(self._connect_tokens.values()),
+            "memberships": list(self._memberships.values()),
+            "sessions": list(self._sessions.values()),
+            "videos": list(self._videos.values()),
             "mappings": [m for by_court in self._mappings.values() for m in by_court.values()],
             "records": list(self._records.values()),
             "seq": self._seq,
@@ -168,9 +307,13 @@ class MemoryStore:
             ("users", store.add_user),
             ("user_relations", store.add_user_relation),
             ("organization_relations", store.add_organization_relation),
+            ("connect_tokens", store.put_connect_token),
+            ("memberships", store.put_membership),
+            ("sessions", store.add_session),
+            ("videos", store.add_video),
             ("mappings", store.put_mapping),
         ):
-            for record in dump[key]:
+            for record in dump.get(key, ()):
                 add(record)
         for record in dump["records"]:
             (store.put_booking if isinstance(record, Booking) else store.put_tombstone)(record)

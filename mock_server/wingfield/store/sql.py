@@ -2,8 +2,8 @@
 rows are Wingfield's alone, so they live with the API; the machinery it shares with ONLIVE.SITE does not."""
 
 import json
-from collections.abc import Callable, Iterable
-from datetime import datetime
+from collections.abc import Callable, Hashable, Iterable
+from datetime import date, datetime
 from functools import lru_cache
 from typing import Any
 
@@ -22,15 +22,17 @@ from sqlalchemy import (
     select,
     true,
 )
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.sql import ClauseElement
 
 from mock_server.store import sql_schema as s
 from mock_server.store.sql_database import (
     CACHE_LIMIT,
+    ONE,
     READ,
     WRITE,
     Database,
+    LostRace,
     Params,
     Row,
     SqlStoreBase,
@@ -49,16 +51,21 @@ from mock_server.wingfield.models import (
     Booking,
     BookingKey,
     BookingQuery,
+    ConnectToken,
     Court,
     CourtMapping,
     ExternalService,
     Facility,
+    Membership,
     Organization,
     OrganizationRelation,
     Participant,
+    Session,
+    SessionPlayer,
     Tombstone,
     User,
     UserRelation,
+    Video,
 )
 
 EXCLUSION_VIOLATION = "23P01"
@@ -87,12 +94,17 @@ TOKEN_COLUMNS = [
     s.tokens.c.revoked,
     s.tokens.c.description,
 ]
+ORGANIZATION_COLUMNS = [s.organizations.c.id, s.organizations.c.name, s.organizations.c.pro_quota]
 USER_COLUMNS = [
     s.users.c.id,
     s.users.c.email,
     s.users.c.first_name,
     s.users.c.last_name,
     s.users.c.created_by_service_id,
+    s.users.c.birthday,
+    s.users.c.gender,
+    s.users.c.main_sport_type,
+    s.users.c.playing_hand,
 ]
 USER_RELATION_COLUMNS = [
     s.user_relations.c.service_id,
@@ -105,6 +117,33 @@ ORGANIZATION_RELATION_COLUMNS = [
     s.organization_relations.c.service_id,
     s.organization_relations.c.organization_id,
     s.organization_relations.c.external_organization_id,
+    s.organization_relations.c.created_us,
+    s.organization_relations.c.updated_us,
+]
+CONNECT_TOKEN_COLUMNS = [
+    s.connect_tokens.c.value,
+    s.connect_tokens.c.organization_id,
+    s.connect_tokens.c.expires_us,
+    s.connect_tokens.c.state,
+]
+MEMBERSHIP_COLUMNS = [s.memberships.c.organization_id, s.memberships.c.user_id, s.memberships.c.subscription]
+SESSION_COLUMNS = [
+    s.sessions.c.id,
+    s.sessions.c.type,
+    s.sessions.c.sport_type,
+    s.sessions.c.duration_seconds,
+    s.sessions.c.started_us,
+    s.sessions.c.teams,
+    s.sessions.c.workout_id,
+]
+VIDEO_COLUMNS = [
+    s.videos.c.id,
+    s.videos.c.session_id,
+    s.videos.c.type,
+    s.videos.c.fps,
+    s.videos.c.video_url,
+    s.videos.c.thumbnail_url,
+    s.videos.c.resolution,
 ]
 MAPPING_FIELDS = ["service_id", "court_id", "external_court_id", "external_court_name", "created_us", "updated_us"]
 MAPPING_COLUMNS = [s.mappings.c[name] for name in MAPPING_FIELDS]
@@ -125,7 +164,7 @@ class SqlStore(SqlStoreBase):
         self._world.clear()
 
     def add_organization(self, organization: Organization) -> None:
-        self._add(s.organizations, ["id"], {"id": organization.id, "name": organization.name})
+        self._add(s.organizations, ["id"], organization_row(organization))
 
     def add_facility(self, facility: Facility) -> None:
         values = {"id": facility.id, "organization_id": facility.organization_id, "name": facility.name}
@@ -141,13 +180,13 @@ class SqlStore(SqlStoreBase):
         self._add(s.tokens, ["value"], token_row(token))
 
     def add_user(self, user: User) -> None:
-        self._add(s.users, ["id"], user_row(user))
+        self.put_user(user)
 
     def add_user_relation(self, relation: UserRelation) -> None:
-        self._add(s.user_relations, ["service_id", "user_id"], user_relation_row(relation))
+        self.put_user_relation(relation)
 
     def add_organization_relation(self, relation: OrganizationRelation) -> None:
-        self._add(s.organization_relations, ["service_id", "organization_id"], organization_relation_row(relation))
+        self.put_organization_relation(relation)
 
     def _cached(self, table: Table, columns: list[Any], key: Params, make: Callable[[Row], Any]) -> Any:
         """One record of the world by its key, from the cache when this version of the world gave it already."""
@@ -161,8 +200,8 @@ class SqlStore(SqlStoreBase):
         return self._world.get(table.name, tuple(key.values()), fetch)
 
     def organization(self, organization_id: str) -> Organization | None:
-        t = s.organizations
-        return self._cached(t, [t.c.id, t.c.name], {"id": organization_id}, lambda row: Organization(*row))
+        key = {"id": organization_id}
+        return self._cached(s.organizations, ORGANIZATION_COLUMNS, key, lambda row: Organization(*row))
 
     def facility(self, facility_id: str) -> Facility | None:
         t = s.facilities
@@ -197,17 +236,189 @@ class SqlStore(SqlStoreBase):
     def tokens(self) -> Iterable[ApiToken]:
         return [_token(row) for row in self._rows("tokens", lambda: select(*TOKEN_COLUMNS).order_by(s.tokens.c.pos))]
 
+    # -- users and relations: requests change them, so nothing of them outlives a transaction -----------
+
+    def _found(self, key: Hashable, fetch: Callable[[], Any]) -> Any:
+        """A user or a relation by its key: read once per transaction (Transaction.found), never kept longer,
+        since a request in another worker may change it between two of ours."""
+        transaction = self._db.transaction()
+        if transaction is None:
+            return fetch()
+        found = transaction.found
+        if key not in found:
+            found[key] = fetch()
+        return found[key]
+
+    def _changed(self) -> None:
+        """After a write of a user or a relation: what this transaction read of them may be stale."""
+        transaction = self._db.transaction()
+        if transaction is not None:
+            transaction.found.clear()
+
+    def _one(
+        self, table: Table, columns: list[Any], key: Params, make: Callable[[Row], Any], latest: bool = False
+    ) -> Any:
+        """The record of `table` with the `key` values (`latest`: the last put of those that have them)."""
+
+        def build() -> ClauseElement:
+            statement = select(*columns).where(by_key(table, *key))
+            return _latest(statement, table) if latest else statement
+
+        row = self._first(("one", table.name, *key, latest), build, key)
+        return None if row is None else make(row)
+
+    def _upsert(self, table: Table, key: list[str], values: Params) -> None:
+        self._write(("upsert", table.name), lambda: self._db.upsert(table, key), values)
+        self._changed()
+
+    def _replace(self, table: Table, key: list[str], values: Params) -> None:
+        """Delete and insert: a new `pos`, so a replaced record lists last, as the memory store moves it."""
+        db = self._db
+        remove = db.sql(("delete", table.name), lambda: delete(table).where(by_key(table, *key)))
+        add = db.sql(("insert", table.name), lambda: insert(table).values({name: bindparam(name) for name in values}))
+        db.do(WRITE, db.write_all, [(remove, {name: values[name] for name in key}), (add, values)])
+        self._changed()
+
+    def _delete(self, table: Table, key: Params) -> None:
+        self._write(("delete", table.name), lambda: delete(table).where(by_key(table, *key)), key)
+        self._changed()
+
     def user(self, user_id: str) -> User | None:
-        return self._cached(s.users, USER_COLUMNS, {"id": user_id}, lambda row: User(*row))
+        return self._found(("user", user_id), lambda: self._one(s.users, USER_COLUMNS, {"id": user_id}, _user))
+
+    def user_by_email(self, email: str) -> User | None:
+        def fetch() -> User | None:
+            return self._one(s.users, USER_COLUMNS, {"email": email}, _user, latest=True)
+
+        return self._found(("user_by_email", email), fetch)
+
+    def put_user(self, user: User) -> None:
+        """An upsert: a changed user keeps its place, as in MemoryStore."""
+        self._upsert(s.users, ["id"], user_row(user))
 
     def user_relation(self, service_id: str, user_id: str) -> UserRelation | None:
-        key = {"service_id": service_id, "user_id": user_id}
-        return self._cached(s.user_relations, USER_RELATION_COLUMNS, key, lambda row: UserRelation(*row))
+        def fetch() -> UserRelation | None:
+            key = {"service_id": service_id, "user_id": user_id}
+            return self._one(s.user_relations, USER_RELATION_COLUMNS, key, lambda row: UserRelation(*row))
+
+        return self._found(("user_relation", service_id, user_id), fetch)
+
+    def user_relations(self, service_id: str) -> list[UserRelation]:
+        """In the order of their last put, with their users: the rules look each relation and user up next."""
+
+        def fetch() -> list[UserRelation]:
+            rows = self._rows("user_relations", _user_relations, {"service_id": service_id})
+            relations = [UserRelation(*row[:4]) for row in rows]
+            transaction = self._db.transaction()
+            if transaction is not None:
+                for relation, row in zip(relations, rows, strict=True):
+                    transaction.found[("user_relation", service_id, relation.user_id)] = relation
+                    transaction.found[("user", relation.user_id)] = None if row[4] is None else _user(row[4:])
+            return relations
+
+        return list(self._found(("user_relations", service_id), fetch))
+
+    def relation_by_external_user_id(self, service_id: str, external_user_id: str) -> UserRelation | None:
+        def fetch() -> UserRelation | None:
+            key = {"service_id": service_id, "external_user_id": external_user_id}
+            return self._one(s.user_relations, USER_RELATION_COLUMNS, key, lambda row: UserRelation(*row), True)
+
+        return self._found(("relation_by_external_user_id", service_id, external_user_id), fetch)
+
+    def put_user_relation(self, relation: UserRelation) -> None:
+        self._replace(s.user_relations, ["service_id", "user_id"], user_relation_row(relation))
+
+    def delete_user_relation(self, service_id: str, user_id: str) -> None:
+        self._delete(s.user_relations, {"service_id": service_id, "user_id": user_id})
+
+    def organization_relation(self, service_id: str, organization_id: str) -> OrganizationRelation | None:
+        def fetch() -> OrganizationRelation | None:
+            key = {"service_id": service_id, "organization_id": organization_id}
+            return self._one(s.organization_relations, ORGANIZATION_RELATION_COLUMNS, key, _organization_relation)
+
+        return self._found(("organization_relation", service_id, organization_id), fetch)
 
     def has_organization_relation(self, service_id: str, organization_id: str) -> bool:
-        t = s.organization_relations
-        key = {"service_id": service_id, "organization_id": organization_id}
-        return self._cached(t, [t.c.pos], key, lambda _: True) is not None
+        return self.organization_relation(service_id, organization_id) is not None
+
+    def organization_relation_by_external_id(
+        self, service_id: str, external_organization_id: str
+    ) -> OrganizationRelation | None:
+        def fetch() -> OrganizationRelation | None:
+            key = {"service_id": service_id, "external_organization_id": external_organization_id}
+            columns = ORGANIZATION_RELATION_COLUMNS
+            return self._one(s.organization_relations, columns, key, _organization_relation, latest=True)
+
+        return self._found(("organization_relation_by_external_id", service_id, external_organization_id), fetch)
+
+    def put_organization_relation(self, relation: OrganizationRelation) -> None:
+        self._replace(s.organization_relations, ["service_id", "organization_id"], organization_relation_row(relation))
+
+    def delete_organization_relation(self, service_id: str, organization_id: str) -> None:
+        self._delete(s.organization_relations, {"service_id": service_id, "organization_id": organization_id})
+
+    # -- connect tokens and PRO memberships: read when asked, never cached ---------------------------
+
+    def connect_token(self, value: str) -> ConnectToken | None:
+        return self._one(s.connect_tokens, CONNECT_TOKEN_COLUMNS, {"value": value}, _connect_token)
+
+    def put_connect_token(self, token: ConnectToken) -> None:
+        """An upsert: a claimed token keeps its place."""
+        self._upsert(s.connect_tokens, ["value"], connect_token_row(token))
+
+    def membership(self, organization_id: str, user_id: str) -> Membership | None:
+        key = {"organization_id": organization_id, "user_id": user_id}
+        return self._one(s.memberships, MEMBERSHIP_COLUMNS, key, lambda row: Membership(*row))
+
+    def put_membership(self, membership: Membership) -> None:
+        """An upsert: a membership put again keeps its place."""
+        self._upsert(s.memberships, ["organization_id", "user_id"], membership_row(membership))
+
+    def delete_membership(self, organization_id: str, user_id: str) -> None:
+        self._delete(s.memberships, {"organization_id": organization_id, "user_id": user_id})
+
+    def pro_member_count(self, organization_id: str) -> int:
+        """Counted on the (organization, user) index: an organization has its members, no more."""
+        m = s.memberships
+        rows = self._rows(
+            "pro_member_count",
+            lambda: select(func.count()).select_from(m).where(by_key(m, "organization_id")),
+            {"organization_id": organization_id},
+        )
+        return rows[0][0]
+
+    # -- sessions and videos: read-only through the API (S1) ----------------------------------------
+
+    def add_session(self, session: Session) -> None:
+        """The session, and a row per player: a user's sessions list in the order they were added."""
+        db, p = self._db, s.session_players
+        writes: list[tuple[str, Any]] = [
+            (db.sql(("upsert", s.sessions.name), lambda: db.upsert(s.sessions, ["id"])), session_row(session)),
+            (db.sql(("delete", p.name), lambda: delete(p).where(by_key(p, "session_id"))), {"session_id": session.id}),
+        ]
+        players = session_player_rows(session)
+        if players:
+            add = db.sql(("insert", p.name), lambda: insert(p).values({name: bindparam(name) for name in players[0]}))
+            writes.append((add, players))
+        db.do(WRITE, db.write_all, writes)
+
+    def add_video(self, video: Video) -> None:
+        self._write(("upsert", s.videos.name), lambda: self._db.upsert(s.videos, ["id"]), video_row(video))
+
+    def session(self, session_id: str) -> Session | None:
+        return self._one(s.sessions, SESSION_COLUMNS, {"id": session_id}, _session)
+
+    def sessions_of_user(self, user_id: str) -> list[Session]:
+        return [_session(row) for row in self._rows("sessions_of_user", _sessions_of_user, {"user_id": user_id})]
+
+    def videos_of_session(self, session_id: str) -> list[Video]:
+        v = s.videos
+        rows = self._rows(
+            "videos_of_session",
+            lambda: select(*VIDEO_COLUMNS).where(by_key(v, "session_id")).order_by(v.c.pos),
+            {"session_id": session_id},
+        )
+        return [Video(*row) for row in rows]
 
     # -- snapshots ---------------------------------------------------------------------------------
 
@@ -219,18 +430,22 @@ class SqlStore(SqlStoreBase):
         def rows(table: Table, columns: list[Any]) -> list[Row]:
             return self._db.rows(c, self._db.sql(("dump", table.name), lambda: select(*columns).order_by(table.c.pos)))
 
-        o, f, sv = s.organizations, s.facilities, s.services
+        f, sv = s.facilities, s.services
         return {
-            "organizations": [Organization(*r) for r in rows(o, [o.c.id, o.c.name])],
+            "organizations": [Organization(*r) for r in rows(s.organizations, ORGANIZATION_COLUMNS)],
             "facilities": [Facility(*r) for r in rows(f, [f.c.id, f.c.organization_id, f.c.name])],
             "courts": [_court(r) for r in rows(s.courts, COURT_COLUMNS)],
             "services": [ExternalService(*r) for r in rows(sv, [sv.c.id, sv.c.name])],
             "tokens": [_token(r) for r in rows(s.tokens, TOKEN_COLUMNS)],
-            "users": [User(*r) for r in rows(s.users, USER_COLUMNS)],
+            "users": [_user(r) for r in rows(s.users, USER_COLUMNS)],
             "user_relations": [UserRelation(*r) for r in rows(s.user_relations, USER_RELATION_COLUMNS)],
             "organization_relations": [
-                OrganizationRelation(*r) for r in rows(s.organization_relations, ORGANIZATION_RELATION_COLUMNS)
+                _organization_relation(r) for r in rows(s.organization_relations, ORGANIZATION_RELATION_COLUMNS)
             ],
+            "connect_tokens": [_connect_token(r) for r in rows(s.connect_tokens, CONNECT_TOKEN_COLUMNS)],
+            "memberships": [Membership(*r) for r in rows(s.memberships, MEMBERSHIP_COLUMNS)],
+            "sessions": [_session(r) for r in rows(s.sessions, SESSION_COLUMNS)],
+            "videos": [Video(*r) for r in rows(s.videos, VIDEO_COLUMNS)],
             "mappings": [_mapping(r) for r in self._db.rows(c, self._db.sql("dump_mappings", _dump_mappings))],
             "records": [self._record(r) for r in rows(s.records, BOOKING_COLUMNS)],
             "seq": read_counter(self._db, c, "booking_seq"),
@@ -425,11 +640,21 @@ class SqlStore(SqlStoreBase):
         except IntegrityError as exc:
             if getattr(exc.orig, "sqlstate", None) != EXCLUSION_VIOLATION or s.NO_OVERLAP not in str(exc.orig):
                 raise
-            c.rollback()  # the transaction is dead; the rules see the overlap as they would have (B13)
-            raise RuleViolation("court_booking_overlap", OVERLAP_MESSAGE) from None
+            c.rollback()  # the transaction is dead
+            if old is None and self._inserted_meanwhile(key):
+                # A concurrent transaction inserted this very key first, and PostgreSQL tells so through the
+                # exclusion constraint, not as a serialization failure: run again, and the rules see that booking.
+                raise OperationalError(writes[0][0], None, LostRace("the booking was inserted concurrently")) from None
+            raise RuleViolation("court_booking_overlap", OVERLAP_MESSAGE) from None  # as the rules see it (B13)
         transaction = db.transaction()
         if transaction is not None:
             transaction.records[key] = new
+
+    def _inserted_meanwhile(self, key: BookingKey) -> bool:
+        """Whether the key has a record now, committed outside this (dead) transaction."""
+        r = s.records
+        sql = self._db.sql("record_exists", lambda: select(r.c.pos).where(by_key(r, "service_id", "external_id")))
+        return bool(self._db.rows(self._db.kept(ONE), sql, dict(zip(KEY, key, strict=True))))
 
     def _count(self, old: Row | None, new: Row) -> list[tuple[str, Any]]:
         """Move the counts of the lists the record leaves and joins (none when a replace keeps court and
@@ -496,6 +721,31 @@ class SqlStore(SqlStoreBase):
 
 
 LIST_FILTERS = ("court_id", "low", "high", "updated_from", "updated_to")
+
+
+def _latest(statement: Any, table: Table) -> ClauseElement:
+    """The last put of the records matching: the one MemoryStore's index by that key names."""
+    return statement.order_by(table.c.pos.desc()).limit(literal_column("1")).offset(literal_column("0"))
+
+
+def _user_relations() -> ClauseElement:
+    r, u = s.user_relations, s.users
+    return (
+        select(*USER_RELATION_COLUMNS, *USER_COLUMNS)
+        .select_from(r.outerjoin(u, u.c.id == r.c.user_id))
+        .where(r.c.service_id == bindparam("service_id"))
+        .order_by(r.c.pos)
+    )
+
+
+def _sessions_of_user() -> ClauseElement:
+    p, x = s.session_players, s.sessions
+    return (
+        select(*SESSION_COLUMNS)
+        .select_from(p.join(x, x.c.id == p.c.session_id))
+        .where(p.c.user_id == bindparam("user_id"))
+        .order_by(p.c.pos)
+    )
 
 
 def _mappings_of_facility() -> ClauseElement:
@@ -643,6 +893,20 @@ def token_row(token: ApiToken) -> Params:
     }
 
 
+def organization_row(organization: Organization) -> Params:
+    return {"id": organization.id, "name": organization.name, "pro_quota": organization.pro_quota}
+
+
+def _user(row: Row) -> User:
+    *names, birthday, gender, main_sport_type, playing_hand = row
+    return User(*names, _birthday(birthday), gender, main_sport_type, playing_hand)
+
+
+@lru_cache(maxsize=4096)
+def _birthday(text: str | None) -> date | None:
+    return None if text is None else date.fromisoformat(text)
+
+
 def user_row(user: User) -> Params:
     return {
         "id": user.id,
@@ -650,6 +914,10 @@ def user_row(user: User) -> Params:
         "first_name": user.first_name,
         "last_name": user.last_name,
         "created_by_service_id": user.created_by_service_id,
+        "birthday": None if user.birthday is None else user.birthday.isoformat(),
+        "gender": user.gender,
+        "main_sport_type": user.main_sport_type,
+        "playing_hand": user.playing_hand,
     }
 
 
@@ -662,12 +930,77 @@ def user_relation_row(relation: UserRelation) -> Params:
     }
 
 
+def _organization_relation(row: Row) -> OrganizationRelation:
+    *fields, created_us, updated_us = row
+    return OrganizationRelation(*fields, instant(created_us), instant(updated_us))
+
+
 def organization_relation_row(relation: OrganizationRelation) -> Params:
     return {
         "id": relation.id,
         "service_id": relation.service_id,
         "organization_id": relation.organization_id,
         "external_organization_id": relation.external_organization_id,
+        "created_us": to_micros(relation.created_at),
+        "updated_us": to_micros(relation.updated_at),
+    }
+
+
+def _connect_token(row: Row) -> ConnectToken:
+    value, organization_id, expires_us, state = row
+    return ConnectToken(value, organization_id, instant(expires_us), state)
+
+
+def connect_token_row(token: ConnectToken) -> Params:
+    return {
+        "value": token.value,
+        "organization_id": token.organization_id,
+        "expires_us": to_micros(token.expires_at),
+        "state": token.state,
+    }
+
+
+def membership_row(membership: Membership) -> Params:
+    return {
+        "organization_id": membership.organization_id,
+        "user_id": membership.user_id,
+        "subscription": membership.subscription,
+    }
+
+
+def _session(row: Row) -> Session:
+    session_id, kind, sport_type, duration, started_us, teams, workout_id = row
+    players = tuple(tuple(SessionPlayer(*player) for player in team) for team in json.loads(teams))
+    return Session(session_id, kind, sport_type, duration, instant(started_us), players, workout_id)
+
+
+def session_row(session: Session) -> Params:
+    return {
+        "id": session.id,
+        "type": session.type,
+        "sport_type": session.sport_type,
+        "duration_seconds": session.duration_seconds,
+        "started_us": to_micros(session.started_at),
+        "teams": dumps([[[player.user_id, player.name] for player in team] for team in session.teams]),
+        "workout_id": session.workout_id,
+    }
+
+
+def session_player_rows(session: Session) -> list[Params]:
+    """Each player once, in the order of the teams."""
+    players = dict.fromkeys(player.user_id for team in session.teams for player in team)
+    return [{"user_id": user_id, "session_id": session.id} for user_id in players]
+
+
+def video_row(video: Video) -> Params:
+    return {
+        "id": video.id,
+        "session_id": video.session_id,
+        "type": video.type,
+        "fps": video.fps,
+        "video_url": video.video_url,
+        "thumbnail_url": video.thumbnail_url,
+        "resolution": video.resolution,
     }
 
 

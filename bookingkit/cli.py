@@ -10,6 +10,7 @@ from bookingkit.files import DEFAULT_WORLD
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="bookingkit", message="%(prog)s %(version)s")
 def main() -> None:
     """bookingkit: stateful mock server and contract suite for partner booking APIs.
 
@@ -58,6 +59,13 @@ def main() -> None:
     help="Worker processes; more than one needs a SQL --store.",
 )
 @click.option("--reset-store", is_flag=True, help="Load the world into a SQL store that already holds state.")
+@click.option("--cors/--no-cors", default=True, show_default=True, help="Answer browsers on other origins (CORS).")
+@click.option(
+    "--cors-origin",
+    "cors_origins",
+    multiple=True,
+    help="An origin allowed by CORS, e.g. http://localhost:3000; repeat for more (default: any origin).",
+)
 def mock(
     host: str,
     port: int,
@@ -68,6 +76,8 @@ def mock(
     store: str,
     workers: int,
     reset_store: bool,
+    cors: bool,
+    cors_origins: tuple[str, ...],
 ) -> None:
     """Serve the stateful mock of the Wingfield Partner API and ONLIVE.SITE.
 
@@ -94,6 +104,7 @@ def mock(
         )
     logged = logging.getLevelName(log_level.upper()) <= logging.INFO
     admin_token = admin_token or secrets.token_urlsafe(18)
+    origins = (list(cors_origins) or ["*"]) if cors else None
     try:
         app = create_app(
             fixtures,
@@ -102,6 +113,7 @@ def mock(
             seed=seed,
             access_log=AccessLog(sys.stderr) if logged and workers == 1 else None,
             reset_store=reset_store,
+            cors_origins=origins,
         )
     except (WorldError, StoreError, ValueError) as exc:
         click.echo(f"error: {exc}", err=True)
@@ -123,7 +135,9 @@ def mock(
         serve(app, host=host, port=port, log_level=log_level)
         return
     app.mock.backend.close()  # prepared; each worker opens its own connections
-    settings_for_workers(fixtures=str(fixtures), store=store, admin_token=admin_token, seed=seed, access_log=logged)
+    settings_for_workers(
+        fixtures=str(fixtures), store=store, admin_token=admin_token, seed=seed, access_log=logged, cors=origins
+    )
     serve(
         "mock_server.workers:app_from_environment",
         factory=True,

@@ -2,7 +2,7 @@
 
 import contextlib
 import secrets
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 
 from connexion.middleware import MiddlewarePosition
@@ -15,6 +15,7 @@ from mock_server.control.access_log import AccessLog
 from mock_server.control.admin import AdminHandlers, admin_gate
 from mock_server.control.faults import FaultInjector
 from mock_server.control.journal import JournalMiddleware
+from mock_server.cors import Cors
 from mock_server.engine import MockApp
 from mock_server.errors import install_error_handlers
 from mock_server.limits import RequestLimits
@@ -39,11 +40,12 @@ def create_app(
     access_log: AccessLog | None = None,
     reset_store: bool = False,
     seed_world: bool = True,
+    cors_origins: Sequence[str] | None = ("*",),
 ) -> MockApp:
     """`store` is `memory`, a SQL URL or a backend. The world seeds an empty store (`reset_store`: any store);
     `seed_world=False` leaves that to whoever prepared the store (the parent of several workers).
     `validate_responses` makes a response that breaks the spec a 500: for tests, not for partners.
-    Without `admin_token`, one is generated (the CLI prints it)."""
+    Without `admin_token`, one is generated (the CLI prints it). `cors_origins=None` turns CORS off."""
     spec = load_spec(spec_path)
     index = SpecIndex.build(spec)
     backend = open_backend(store) if isinstance(store, str) else store
@@ -109,6 +111,8 @@ def create_app(
         access_log=access_log,
     )
     app.add_middleware(RequestLimits, position=MiddlewarePosition.BEFORE_SWAGGER)
+    if cors_origins is not None:  # outermost: a preflight never reaches routing (no 405) or authentication
+        app.add_middleware(Cors, position=MiddlewarePosition.BEFORE_EXCEPTION, origins=cors_origins)
     app.add_middleware(
         SignatureGate,
         position=MiddlewarePosition.BEFORE_SECURITY,

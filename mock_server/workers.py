@@ -29,4 +29,5 @@ def app_from_environment() -> Any:
         seed=None if settings["seed"] is None else settings["seed"] * 1_000_003 + os.getpid(),
         access_log=AccessLog(sys.stderr) if settings["access_log"] else None,
         seed_world=False,
+        cors_origins=settings["cors"],
     )

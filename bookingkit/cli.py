@@ -102,6 +102,9 @@ def mock(
             "--store sqlite:///bookingkit.db or --store postgresql://user@host/db",
             param_hint="--workers",
         )
+    if port and not _port_free(host, port):
+        click.echo(f"error: port {port} on {host} is in use; choose another with --port", err=True)
+        sys.exit(2)
     logged = logging.getLevelName(log_level.upper()) <= logging.INFO
     admin_token = admin_token or secrets.token_urlsafe(18)
     origins = (list(cors_origins) or ["*"]) if cors else None
@@ -146,6 +149,19 @@ def mock(
         workers=workers,
         log_level=log_level,
     )
+
+
+def _port_free(host: str, port: int) -> bool:
+    """Checked before the banner, so a busy port is one clear line (uvicorn would print a traceback, exit 3)."""
+    import socket
+
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds: TIME_WAIT is no conflict
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return False
+    return True
 
 
 @main.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})

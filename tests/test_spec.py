@@ -1,5 +1,6 @@
 """openapi.yaml is valid, every example validates against its schema, and every operation is complete."""
 
+import re
 from typing import Any
 
 import jsonschema
@@ -174,3 +175,22 @@ def test_creates_and_upserts_link_to_read_and_delete():
         operation = SPEC["paths"][path]["put"]
         assert operation["operationId"] == operation_id
         assert {link["operationId"] for link in operation["responses"]["200"]["links"].values()} == targets
+
+
+def test_every_pattern_is_anchored_at_the_start():
+    """Generators check patterns with `re.match` (openapi-generator's Python client): an unanchored `Z$` would
+    refuse every timestamp there, though it means the same under JSON Schema's search semantics."""
+
+    def patterns(node):
+        if isinstance(node, dict):
+            if isinstance(node.get("pattern"), str):
+                yield node["pattern"]
+            for value in node.values():
+                yield from patterns(value)
+        elif isinstance(node, list):
+            for value in node:
+                yield from patterns(value)
+
+    found = list(patterns(SPEC))
+    assert found and all(p.startswith("^") for p in found), [p for p in found if not p.startswith("^")]
+    assert re.match("^.*Z$", "2025-01-01T10:00:00Z")

@@ -1,5 +1,6 @@
 """World files: the default one loads and agrees with the target profile; bad ones fail naming file and entry."""
 
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -129,3 +130,18 @@ def test_mock_command_refuses_a_bad_world_at_start(tmp_path):
     )
     assert result.returncode == 2
     assert str(path) in result.stderr and "courts[0]" in result.stderr
+
+
+def test_mock_command_refuses_a_busy_port_in_one_line():
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = subprocess.run(
+            [sys.executable, "-m", "bookingkit.cli", "mock", "--port", str(port)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr.strip() == f"error: port {port} on 127.0.0.1 is in use; choose another with --port"

@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench bench-prism bench-sustained bench-stores bench-soak clean
+.PHONY: run test lint bench bench-prism bench-sustained bench-stores bench-soak bench-diff clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,9 @@ bench-stores: $(STAMP)
 
 bench-soak: $(STAMP)
 	$(BIN)/python benchmarks/soak.py
+
+bench-diff: $(STAMP)
+	$(BIN)/python benchmarks/spec_diff.py $(ARGS)
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache .hypothesis

@@ -2,33 +2,27 @@
 
 Both documents are compared as data with their `$ref`s resolved, so key order, YAML style and component
 renames change nothing. Request-side schemas break clients when they tighten; response-side schemas when
-they promise less or can answer something new (an added enum value, an added error type).
+they promise less or can answer something new (an added enum value, an added error type, a raised maximum).
 Written here because no Python library does this (the known tools, such as oasdiff, are not Python).
+Paths, operations, parameters, bodies and responses are compared here; schemas in spec_diff_schemas, servers
+and security scheme definitions in spec_diff_document.
 """
 
-from dataclasses import dataclass
 from typing import Any
 
-from .openapi import VERBS, deref, parameters, pointer
+from .documents import no_cyclic_gc
+from .openapi import VERBS, deref, parameters
+from .spec_changes import BREAKING, COMPATIBLE, Change
+from .spec_diff_document import Document, server_urls
+from .spec_diff_schemas import Schemas
 
-BREAKING, COMPATIBLE = "breaking", "compatible"
-UPPER = ("maxLength", "maximum", "maxItems", "maxProperties")
-LOWER = ("minLength", "minimum", "minItems", "minProperties")
-
-
-@dataclass(frozen=True)
-class Change:
-    severity: str
-    rule: str
-    location: str
-    message: str
-
-    def as_dict(self) -> dict[str, str]:
-        return {"severity": self.severity, "rule": self.rule, "location": self.location, "message": self.message}
+__all__ = ["BREAKING", "COMPATIBLE", "Change", "diff"]
 
 
 def diff(old: dict[str, Any], new: dict[str, Any]) -> list[Change]:
-    return sorted(set(_Differ(old, new).run()), key=lambda c: (c.location, c.rule, c.message))
+    with no_cyclic_gc():  # the comparison makes no cycles; collecting over two large specs would double its time
+        changes = _Differ(old, new).run()
+    return sorted(set(changes), key=lambda c: (c.location, c.rule, c.message))
 
 
 def _shape(path: str) -> str:
@@ -38,15 +32,10 @@ def _shape(path: str) -> str:
     return re.sub(r"\{[^}]+\}", "{}", path)
 
 
-class _Differ:
-    def __init__(self, old: dict[str, Any], new: dict[str, Any]) -> None:
-        self.old, self.new = old, new
-        self.changes: list[Change] = []
-
-    def add(self, severity: str, rule: str, where: tuple[Any, ...], message: str) -> None:
-        self.changes.append(Change(severity, rule, pointer(*where), message))
-
+class _Differ(Schemas, Document):
     def run(self) -> list[Change]:
+        self.servers(server_urls(self.old), server_urls(self.new), ("servers",))
+        self.security_schemes()
         old_paths = {_shape(p): p for p in (self.old.get("paths") or {})}
         new_paths = {_shape(p): p for p in (self.new.get("paths") or {})}
         for shape in sorted(old_paths.keys() - new_paths.keys()):
@@ -69,6 +58,12 @@ class _Differ:
                     self.add(COMPATIBLE, "operation-added", where, f"{method.upper()} {new_path} was added")
                 elif method in old_item:
                     self.operation(old_path, new_path, old_item[method], new_item[method], where)
+                    if any("servers" in node for node in (old_item, new_item, old_item[method], new_item[method])):
+                        self.servers(
+                            server_urls(old_item[method], old_item, self.old),
+                            server_urls(new_item[method], new_item, self.new),
+                            (*where, "servers"),
+                        )
         return self.changes
 
     # -- an operation ------------------------------------------------------------------------------------
@@ -76,6 +71,7 @@ class _Differ:
     def operation(self, old_path: str, new_path: str, old: dict, new: dict, where: tuple[Any, ...]) -> None:
         self.texts(old, new, where)
         self.security(old, new, where)
+        self.identity(old, new, where)
         old_params = {(p.get("in"), p.get("name")): p for p in parameters(self.old, old_path, old)}
         new_params = {(p.get("in"), p.get("name")): p for p in parameters(self.new, new_path, new)}
         for key in sorted(new_params.keys() - old_params.keys(), key=str):
@@ -100,15 +96,34 @@ class _Differ:
                 self.add(BREAKING, "request-parameter-made-required", at, f"{key[1]} is now required")
             elif old_param.get("required") and not new_param.get("required"):
                 self.add(COMPATIBLE, "request-parameter-made-optional", at, f"{key[1]} is now optional")
+            self.deprecation(old_param, new_param, at, "request-parameter", f"{key[0]} parameter {key[1]}")
             self.texts(old_param, new_param, at)
             self.schema(old_param.get("schema"), new_param.get("schema"), (*at, "schema"), "request")
         self.request_body(old.get("requestBody"), new.get("requestBody"), (*where, "requestBody"))
         self.responses(old.get("responses") or {}, new.get("responses") or {}, (*where, "responses"))
 
-    def texts(self, old: dict, new: dict, where: tuple[Any, ...]) -> None:
-        for field in ("summary", "description"):
-            if (old or {}).get(field) != (new or {}).get(field):
-                self.add(COMPATIBLE, f"{field}-changed", (*where, field), f"the {field} changed")
+    def identity(self, old: dict, new: dict, where: tuple[Any, ...]) -> None:
+        """Neither changes what goes over the wire, but a reviewer wants both in the report."""
+        if old.get("operationId") != new.get("operationId"):
+            self.add(
+                COMPATIBLE,
+                "operation-id-changed",
+                (*where, "operationId"),
+                f"operationId {old.get('operationId')!r} became {new.get('operationId')!r}: the same request, but "
+                "generated clients rename their method and code that calls it must follow",
+            )
+        self.deprecation(old, new, where, "operation", "the operation")
+
+    def deprecation(self, old: dict, new: dict, where: tuple[Any, ...], kind: str, what: str) -> None:
+        if new.get("deprecated") and not old.get("deprecated"):
+            self.add(
+                COMPATIBLE,
+                f"{kind}-deprecated",
+                (*where, "deprecated"),
+                f"{what} is deprecated: clients should move off it",
+            )
+        elif old.get("deprecated") and not new.get("deprecated"):
+            self.add(COMPATIBLE, f"{kind}-undeprecated", (*where, "deprecated"), f"{what} is no longer deprecated")
 
     def security(self, old: dict, new: dict, where: tuple[Any, ...]) -> None:
         """Requirements are alternatives: a client that met one old alternative must still meet a new one."""
@@ -142,6 +157,8 @@ class _Differ:
         old, new = deref(self.old, old) or {}, deref(self.new, new) or {}
         if new.get("required") and not old.get("required"):
             self.add(BREAKING, "request-body-made-required", where, "a request body is now required")
+        elif old.get("required") and not new.get("required") and new:
+            self.add(COMPATIBLE, "request-body-made-optional", where, "the request body may now be left out")
         for media_type, media in (new.get("content") or {}).items():
             old_media = (old.get("content") or {}).get(media_type)
             if old_media is not None:
@@ -175,6 +192,8 @@ class _Differ:
                 if success:
                     self.add(COMPATIBLE, "success-status-added", at, f"may answer {status}")
                 else:
+                    # The project's position, not oasdiff's (which reports it as information): a client written
+                    # against the old list treats an undocumented status as a failure it has no branch for.
                     self.add(BREAKING, "error-response-added", at, f"may now answer {status}: clients must handle it")
                 continue
             old_response, new_response = deref(self.old, old[status]) or {}, deref(self.new, new[status]) or {}
@@ -192,142 +211,3 @@ class _Differ:
                     (*at, "content", media_type),
                     f"no longer answers {media_type}",
                 )
-
-    # -- schemas -----------------------------------------------------------------------------------------
-
-    def schema(self, old: Any, new: Any, where: tuple[Any, ...], side: str, seen: frozenset = frozenset()) -> None:
-        key = (id(old), id(new))
-        if key in seen or old is None or new is None:
-            return
-        seen = seen | {key}
-        old, new = deref(self.old, old) or {}, deref(self.new, new) or {}
-        request = side == "request"
-        if old.get("type") != new.get("type") and old.get("type") and new.get("type"):
-            self.add(BREAKING, f"{side}-type-changed", (*where, "type"), f"type {old['type']} became {new['type']}")
-            return
-        if old.get("type") and not new.get("type"):
-            severity = COMPATIBLE if request else BREAKING  # a request takes more; a response may be anything
-            self.add(severity, f"{side}-type-removed", (*where, "type"), f"type {old['type']} is no longer fixed")
-        elif new.get("type") and not old.get("type"):
-            self.add(
-                BREAKING if request else COMPATIBLE,
-                f"{side}-type-added",
-                (*where, "type"),
-                f"now of type {new['type']}",
-            )
-        self.texts(old, new, where)
-        old_enum, new_enum = old.get("enum"), new.get("enum")
-        if old_enum is not None and new_enum is not None:
-            for value in [v for v in new_enum if v not in old_enum]:
-                self.add(
-                    BREAKING if not request else COMPATIBLE,
-                    f"{side}-enum-value-added",
-                    (*where, "enum"),
-                    f"new value {value!r}" + ("" if request else ": clients must handle it"),
-                )
-            for value in [v for v in old_enum if v not in new_enum]:
-                self.add(
-                    BREAKING if request else COMPATIBLE,
-                    f"{side}-enum-value-removed",
-                    (*where, "enum"),
-                    f"value {value!r} removed",
-                )
-        elif new_enum is not None and request:
-            self.add(BREAKING, "request-enum-added", (*where, "enum"), "values are now limited to an enumeration")
-        elif old_enum is not None and not request:
-            self.add(BREAKING, "response-enum-removed", (*where, "enum"), "values are no longer limited")
-        if request:
-            self.request_constraints(old, new, where)
-            if old.get("nullable") and not new.get("nullable"):
-                self.add(BREAKING, "request-nullable-removed", (*where, "nullable"), "null is refused now")
-            elif new.get("nullable") and not old.get("nullable"):
-                self.add(COMPATIBLE, "request-nullable-added", (*where, "nullable"), "null is accepted now")
-        elif new.get("nullable") and not old.get("nullable"):
-            self.add(BREAKING, "response-nullable-added", (*where, "nullable"), "may now be null")
-        elif old.get("nullable") and not new.get("nullable") and not request:
-            self.add(COMPATIBLE, "response-nullable-removed", (*where, "nullable"), "is never null now")
-        self.properties(old, new, where, side, seen)
-        if isinstance(old.get("items"), dict) and isinstance(new.get("items"), dict):
-            self.schema(old["items"], new["items"], (*where, "items"), side, seen)
-        for combinator in ("allOf", "oneOf", "anyOf"):
-            old_branches, new_branches = old.get(combinator) or [], new.get(combinator) or []
-            for index, (a, b) in enumerate(zip(old_branches, new_branches, strict=False)):
-                self.schema(a, b, (*where, combinator, index), side, seen)
-            if combinator != "allOf" and old_branches and new_branches and len(new_branches) != len(old_branches):
-                more = len(new_branches) > len(old_branches)
-                # More alternatives: a response may answer a new shape; fewer: a request accepts fewer shapes.
-                self.add(
-                    BREAKING if more != request else COMPATIBLE,
-                    f"{side}-{combinator}-branch-{'added' if more else 'removed'}",
-                    (*where, combinator),
-                    f"{len(old_branches)} alternatives became {len(new_branches)}",
-                )
-
-    def request_constraints(self, old: dict, new: dict, where: tuple[Any, ...]) -> None:
-        for bound in UPPER:
-            a, b = old.get(bound), new.get(bound)
-            if b is not None and (a is None or b < a):
-                self.add(BREAKING, "request-max-lowered", (*where, bound), f"{bound} {a} became {b}")
-            elif a is not None and (b is None or b > a):
-                self.add(COMPATIBLE, "request-max-raised", (*where, bound), f"{bound} {a} became {b}")
-        for bound in LOWER:
-            a, b = old.get(bound), new.get(bound)
-            if b is not None and (a is None or b > a) and not (a is None and b == 0):
-                self.add(BREAKING, "request-min-raised", (*where, bound), f"{bound} {a} became {b}")
-            elif a is not None and (b is None or b < a):
-                self.add(COMPATIBLE, "request-min-lowered", (*where, bound), f"{bound} {a} became {b}")
-        for keyword in ("pattern", "format"):
-            a, b = old.get(keyword), new.get(keyword)
-            if b is not None and a != b:
-                self.add(
-                    BREAKING,
-                    f"request-{keyword}-{'added' if a is None else 'changed'}",
-                    (*where, keyword),
-                    f"{keyword} {b!r}" + ("" if a is None else f" (was {a!r})"),
-                )
-            elif a is not None and b is None:
-                self.add(COMPATIBLE, f"request-{keyword}-removed", (*where, keyword), f"{keyword} {a!r} removed")
-        if old.get("additionalProperties", True) is not False and new.get("additionalProperties", True) is False:
-            self.add(
-                BREAKING,
-                "request-additional-properties-refused",
-                (*where, "additionalProperties"),
-                "unknown fields are now refused",
-            )
-
-    def properties(self, old: dict, new: dict, where: tuple[Any, ...], side: str, seen: frozenset) -> None:
-        old_props, new_props = old.get("properties") or {}, new.get("properties") or {}
-        old_required, new_required = set(old.get("required") or []), set(new.get("required") or [])
-        request = side == "request"
-        for name in sorted(new_props.keys() - old_props.keys()):
-            at = (*where, "properties", name)
-            if request and name in new_required:
-                self.add(BREAKING, "request-property-added-required", at, f"required field {name}")
-            else:
-                self.add(COMPATIBLE, f"{side}-property-added{'-optional' if request else ''}", at, f"new field {name}")
-        for name in sorted(old_props.keys() - new_props.keys()):
-            at = (*where, "properties", name)
-            if request:
-                refused = new.get("additionalProperties", True) is False
-                self.add(
-                    BREAKING if refused else COMPATIBLE,
-                    "request-property-removed",
-                    at,
-                    f"field {name} removed" + (" (clients that send it are refused)" if refused else ""),
-                )
-            else:
-                self.add(BREAKING, "response-property-removed", at, f"field {name} is no longer returned")
-        for name in sorted(old_props.keys() & new_props.keys()):
-            at = (*where, "properties", name)
-            if name in new_required and name not in old_required:
-                self.add(
-                    BREAKING if request else COMPATIBLE, f"{side}-property-made-required", at, f"{name} is now required"
-                )
-            elif name in old_required and name not in new_required:
-                self.add(
-                    COMPATIBLE if request else BREAKING,
-                    f"{side}-property-made-optional",
-                    at,
-                    f"{name} is now optional" + ("" if request else ": it may be missing"),
-                )
-            self.schema(old_props[name], new_props[name], at, side, seen)

@@ -1,14 +1,16 @@
 """Findings and changes as text, JSON, Markdown or JUnit XML, for people and for CI."""
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from xml.sax.saxutils import escape, quoteattr
 
-from .spec_check import Finding
 from .spec_diff import BREAKING, Change
 
+if TYPE_CHECKING:  # spec_check imports the OpenAPI validator (0.2 s), which `spec diff` does not need
+    from .spec_check import Finding
 
-def check_report(findings: list[Finding], form: str) -> str:
+
+def check_report(findings: "list[Finding]", form: str) -> str:
     if form == "json":
         return json.dumps({"findings": [f.as_dict() for f in findings]}, indent=2)
     lines = [f"{f.location}: {f.rule}: {f.message}" for f in findings]

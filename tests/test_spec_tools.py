@@ -10,9 +10,11 @@ from xml.etree import ElementTree
 import pytest
 import yaml
 
+from bookingkit.documents import parse
 from bookingkit.openapi import load
 from bookingkit.spec_check import check
 from bookingkit.spec_diff import diff
+from bookingkit.spec_diff_schemas import within
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = Path(__file__).resolve().parent / "spec_corpus"
@@ -219,3 +221,57 @@ def test_check_reports_a_mark_that_names_no_constraint_of_its_node(where, value,
     findings = check(apply(BASE, [{"set": f"{where}/{MARK}", "value": value}]))
     assert [(f.rule, f.location) for f in findings] == [("undocumented-constraint-unknown", f"{where}/{MARK}")]
     assert findings[0].message.startswith(message), findings[0].message
+
+
+@pytest.mark.parametrize(
+    "inner, outer, narrower",
+    [
+        ("^.*Z$", "Z$", True),  # the project's own change (issue 14): anchored for re.match
+        ("^[A-Z]+$", "[A-Z]+$", True),
+        ("^a|b", "a|b", True),  # the anchor binds to the first alternative only, which still narrows
+        ("Z$", "^.*Z$", False),
+        ("^[0-9]+Z$", "Z$", False),  # narrower in fact, but not provably by this rule
+        (".*{2}", "{2}", False),  # a leading quantifier would bind to the prefix
+        ("^(a", "(a", False),
+    ],
+)
+def test_a_pattern_is_narrower_only_where_provable(inner, outer, narrower):
+    assert within(inner, outer) is narrower
+
+
+def test_messages_say_why_a_default_or_response_bound_matters():
+    changed = apply(
+        BASE,
+        [
+            {"set": "/paths/~1items~1{itemId}/get/parameters/1/schema/default", "value": 50},
+            {"set": "/components/schemas/Item/properties/name/maxLength", "value": 80},
+            {"set": "/paths/~1items~1{itemId}/get/operationId", "value": "fetchItem"},
+        ],
+    )
+    messages = {c.rule: c.message for c in diff(BASE, changed)}
+    assert messages["request-default-changed"] == "default 20 became 50: clients that leave it out get the new one"
+    assert "values may exceed what clients validate" in messages["response-max-raised"]
+    assert "generated clients rename their method" in messages["operation-id-changed"]
+
+
+def test_an_openapi_31_type_list_is_a_type_change_not_a_crash():
+    changed = apply(BASE, [{"set": "/components/schemas/Item/properties/name/type", "value": ["string", "null"]}])
+    assert "response-type-changed" in {c.rule for c in diff(BASE, changed)}
+    assert "response-type-changed" in {c.rule for c in diff(changed, BASE)}
+
+
+def test_yaml_is_read_as_pyyaml_reads_it(tmp_path):
+    """The fast builder (documents._yaml) against PyYAML's safe loader, on the specs and on what it hands back."""
+    odd = (
+        "base: &b {x: 1, y: [1, 2]}\nmerged: {<<: *b, z: 3}\nshared: *b\nwhen: 2024-01-02\nn: ~\nf: 1.5\n"
+        "t: yes\ni: 0x10\ns: !!str 12\n200: {description: OK}\n"
+    )
+    for text in [(ROOT / "openapi.yaml").read_text(), (CORPUS / "cases.yaml").read_text(), odd, "", "- a\n- 1\n"]:
+        assert repr(parse(text)) == repr(yaml.safe_load(text))
+    shared = parse(odd)
+    assert shared["shared"] is shared["base"]  # an alias is the same object, as PyYAML makes it
+    loop = parse("a: &a [1, *a]")["a"]
+    assert loop[1] is loop  # a recursive alias: left to PyYAML
+    for broken in ("a: [", "a: 1\n---\nb: 2", "{[1]: 2}"):
+        with pytest.raises(yaml.YAMLError):
+            parse(broken)

@@ -5,6 +5,7 @@ import warnings
 from pathlib import Path
 
 import click
+from click.core import ParameterSource
 
 from bookingkit.files import DEFAULT_WORLD
 
@@ -66,6 +67,12 @@ def main() -> None:
     multiple=True,
     help="An origin allowed by CORS, e.g. http://localhost:3000; repeat for more (default: any origin).",
 )
+@click.option(
+    "--watch",
+    is_flag=True,
+    help="Reload the --fixtures file when it changes: the state goes back to the new world; a bad file is "
+    "refused (logged, naming the entry) and the state stays. Needs --fixtures.",
+)
 def mock(
     host: str,
     port: int,
@@ -78,6 +85,7 @@ def mock(
     reset_store: bool,
     cors: bool,
     cors_origins: tuple[str, ...],
+    watch: bool,
 ) -> None:
     """Serve the stateful mock of the Wingfield Partner API and ONLIVE.SITE.
 
@@ -93,7 +101,7 @@ def mock(
     from mock_server.control.access_log import AccessLog
     from mock_server.server import serve
     from mock_server.store.backend import StoreError
-    from mock_server.workers import settings_for_workers
+    from mock_server.workers import serve_workers, settings_for_workers
     from mock_server.world import WorldError
 
     if workers > 1 and store == "memory":
@@ -101,6 +109,12 @@ def mock(
             "the memory store lives in one process; for several workers give a SQL store, e.g. "
             "--store sqlite:///bookingkit.db or --store postgresql://user@host/db",
             param_hint="--workers",
+        )
+    if watch and click.get_current_context().get_parameter_source("fixtures") is ParameterSource.DEFAULT:
+        raise click.BadParameter(
+            "give the world file to watch with --fixtures PATH (the bundled default world is not for editing: "
+            "copy fixtures/default.yaml and watch the copy)",
+            param_hint="--watch",
         )
     if port and not _port_free(host, port):
         click.echo(f"error: port {port} on {host} is in use; choose another with --port", err=True)
@@ -117,12 +131,18 @@ def mock(
             access_log=AccessLog(sys.stderr) if logged and workers == 1 else None,
             reset_store=reset_store,
             cors_origins=origins,
+            watch=fixtures if watch and workers == 1 else None,
         )
     except (WorldError, StoreError, ValueError) as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(2)
     base = f"http://{host}:{port}"
-    click.echo(f"bookingkit mock, world {fixtures}, store {store}" + (f", {workers} workers" if workers > 1 else ""))
+    click.echo(
+        f"bookingkit mock, world {fixtures}"
+        + (" (watched: reloaded when it changes)" if watch else "")
+        + f", store {store}"
+        + (f", {workers} workers" if workers > 1 else "")
+    )
     click.echo(f"  Wingfield and ONLIVE.SITE APIs: {base}/api/v1   (docs: {base}/api/v1/ui/)")
     click.echo(f"  admin API: {base}/__admin   (docs: {base}/__admin/ui/)   admin token: {app.mock.admin_token}")
     click.echo("  Wingfield tokens:")
@@ -137,18 +157,22 @@ def mock(
     if workers == 1:
         serve(app, host=host, port=port, log_level=log_level)
         return
-    app.mock.backend.close()  # prepared; each worker opens its own connections
     settings_for_workers(
         fixtures=str(fixtures), store=store, admin_token=admin_token, seed=seed, access_log=logged, cors=origins
     )
-    serve(
-        "mock_server.workers:app_from_environment",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        log_level=log_level,
-    )
+    if not watch:
+        app.mock.backend.close()  # prepared; each worker opens its own connections
+        serve_workers(host=host, port=port, workers=workers, log_level=log_level)
+        return
+    from mock_server.control.watch import watch_in_thread
+
+    stop, watcher = watch_in_thread(app.mock, fixtures)  # the parent alone reloads, into the shared store
+    try:
+        serve_workers(host=host, port=port, workers=workers, log_level=log_level)
+    finally:
+        stop.set()
+        watcher.join(timeout=5)
+        app.mock.backend.close()
 
 
 def _port_free(host: str, port: int) -> bool:

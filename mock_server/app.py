@@ -15,6 +15,7 @@ from mock_server.control.access_log import AccessLog
 from mock_server.control.admin import AdminHandlers, admin_gate
 from mock_server.control.faults import FaultInjector
 from mock_server.control.journal import JournalMiddleware
+from mock_server.control.watch import watching
 from mock_server.cors import Cors
 from mock_server.engine import MockApp
 from mock_server.errors import install_error_handlers
@@ -22,7 +23,7 @@ from mock_server.limits import RequestLimits
 from mock_server.onlive.gate import SignatureGate, organization_gate
 from mock_server.resources import ADMIN_SPEC_PATH
 from mock_server.runtime import Runtime
-from mock_server.spec import SpecIndex, load_spec
+from mock_server.spec import ONLIVE_SCHEME, SpecIndex, load_spec
 from mock_server.store.backend import Backend, open_backend
 from mock_server.validation import ADMIN_VALIDATOR_MAP, VALIDATOR_MAP
 from mock_server.wingfield.gate import token_gate
@@ -41,11 +42,13 @@ def create_app(
     reset_store: bool = False,
     seed_world: bool = True,
     cors_origins: Sequence[str] | None = ("*",),
+    watch: Path | None = None,
 ) -> MockApp:
     """`store` is `memory`, a SQL URL or a backend. The world seeds an empty store (`reset_store`: any store);
     `seed_world=False` leaves that to whoever prepared the store (the parent of several workers).
     `validate_responses` makes a response that breaks the spec a 500: for tests, not for partners.
-    Without `admin_token`, one is generated (the CLI prints it). `cors_origins=None` turns CORS off."""
+    Without `admin_token`, one is generated (the CLI prints it). `cors_origins=None` turns CORS off.
+    `watch`: a world file reloaded while the app serves (`--watch`, control/watch.py)."""
     spec = load_spec(spec_path)
     index = SpecIndex.build(spec)
     backend = open_backend(store) if isinstance(store, str) else store
@@ -67,7 +70,7 @@ def create_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(_: object) -> AsyncIterator[None]:
-        async with paced_collector():
+        async with paced_collector(), watching(runtime, watch):
             try:
                 yield
             finally:
@@ -91,7 +94,10 @@ def create_app(
             "bearer": token_gate(runtime.store, runtime.clock, index.scopes),
             "apiKey": organization_gate(),
         },
-        swagger_ui_options=SwaggerUIOptions(swagger_ui=True),
+        # the docs page signs this scheme's requests in the browser (mock_server/docs_page/onlive-signing.js)
+        swagger_ui_options=SwaggerUIOptions(
+            swagger_ui=True, swagger_ui_template_arguments={"signed_scheme": ONLIVE_SCHEME}
+        ),
     )
     admin = AdminHandlers(runtime)
     app.add_api(

@@ -10,11 +10,13 @@ import inspect
 import json
 import typing as t
 from functools import partial
+from pathlib import Path
 from urllib.parse import parse_qsl
 
 from connexion import AsyncApp, utils
 from connexion.apps.abstract import AbstractApp
 from connexion.apps.asynchronous import AsyncApi, AsyncASGIApp
+from connexion.jsonifier import Jsonifier
 from connexion.middleware import MiddlewarePosition
 from connexion.middleware.context import ContextMiddleware
 from connexion.middleware.exceptions import ExceptionMiddleware
@@ -28,15 +30,19 @@ from connexion.middleware.response_validation import ResponseValidationMiddlewar
 from connexion.middleware.routing import RoutingMiddleware
 from connexion.middleware.security import SecurityMiddleware
 from connexion.middleware.server_error import ServerErrorMiddleware
-from connexion.middleware.swagger_ui import SwaggerUIMiddleware
+from connexion.middleware.swagger_ui import SwaggerUIAPI, SwaggerUIMiddleware
 from connexion.operations import AbstractOperation
+from starlette.requests import Request as StarletteRequest
 from starlette.responses import Response as StarletteResponse
+from starlette.templating import Jinja2Templates
 from starlette.types import Receive, Scope, Send
 
 from mock_server.limits import LARGEST_INTEGER, too_much
 from mock_server.validation import PARSED_BODY
 
 DOCS_SUFFIXES = ("/openapi.json", "/swagger.json")
+DOCS_PAGE = Path(__file__).resolve().parent / "docs_page"  # index.j2 and the page's own scripts
+SIGNING_SCRIPT = "onlive-signing.js"
 Runner = t.Callable[..., t.Awaitable[t.Any]]
 
 
@@ -210,8 +216,55 @@ class ValidationMiddleware(RequestValidationMiddleware):
     api_cls = PreparedValidationApi
 
 
+class DocsApi(SwaggerUIAPI):
+    """Serves the spec as written, `$ref`s and components kept, and the docs page with the ONLIVE signing script.
+
+    connexion serves its resolved copy of the spec (every `$ref` inlined), from which client generators make a
+    model per inlined schema instead of one per component. This serves the document as parsed, turned into JSON
+    once at start. The one change is connexion's: `servers` becomes `[{"url": <root path><base path>}]`, so that
+    "Try it out" and clients reach this mock, also behind a path-rewriting proxy (an ASGI `root_path`).
+    """
+
+    def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._raw = self.specification.raw
+        self._documents: dict[str, bytes] = {}  # root path + base path -> the JSON served there
+        self._document_for(self.base_path.rstrip("/"))
+        # Our index.j2 first, connexion's swagger-ui bundle (its assets, its template) behind it.
+        self._templates = Jinja2Templates(directory=[DOCS_PAGE, self.options.swagger_ui_template_dir])
+
+    def _document_for(self, base_path: str) -> bytes:
+        """The JSON served under `base_path`; made once per base path (one, unless a proxy adds a root path)."""
+        document = self._documents.get(base_path)
+        if document is None:
+            spec = {**self._raw, "servers": [{"url": base_path}]}  # as connexion's `with_base_path`
+            document = self._documents[base_path] = Jsonifier().dumps(spec).encode("utf-8")
+        return document
+
+    async def _get_openapi_json(self, request: StarletteRequest) -> StarletteResponse:
+        document = self._document_for(self._base_path_for_prefix(request))
+        return StarletteResponse(content=document, status_code=200, media_type="application/json")
+
+    def add_swagger_ui(self) -> None:
+        """connexion's page routes, after a route for the signing script (its static mount would shadow one)."""
+        ui_path = self.options.swagger_ui_path.strip().rstrip("/")
+        self._signing_script = (DOCS_PAGE / SIGNING_SCRIPT).read_bytes()  # read once, served as is
+        self.router.add_route(methods=["GET"], path=f"{ui_path}/{SIGNING_SCRIPT}", endpoint=self._get_signing_script)
+        super().add_swagger_ui()
+
+    async def _get_signing_script(self, _: StarletteRequest) -> StarletteResponse:
+        return StarletteResponse(content=self._signing_script, media_type="text/javascript")
+
+
 class DocsMiddleware(SwaggerUIMiddleware):
     """The docs page and the served spec, looked up only for paths that can be theirs."""
+
+    def add_api(
+        self, specification: t.Any, base_path: str | None = None, arguments: dict | None = None, **kwargs: t.Any
+    ) -> None:
+        """As connexion's, with DocsApi for SwaggerUIAPI."""
+        api = DocsApi(specification, base_path=base_path, arguments=arguments, default=self.default_fn, **kwargs)
+        self.router.mount(api.base_path, app=api.router)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope.get("path", "")

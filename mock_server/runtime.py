@@ -101,6 +101,12 @@ class Runtime:
         self._adopt(world)
         self.backend.set_control({"world": document})
 
+    def adopt_world(self, world: World, document: dict[str, Any]) -> None:
+        """`--watch`: a world already built from `document` (off the event loop) becomes the state and the world to
+        reset to, as `load_world_document` does; only this quick swap runs where requests run."""
+        self._adopt(world)
+        self.backend.set_control({"world": document})
+
     def export_state(self) -> Iterator[str]:
         return export_world(self.store, self.onlive_store)
 

@@ -3,10 +3,13 @@
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bookingkit.documents import parse
 from bookingkit.openapi import deref
+
+if TYPE_CHECKING:
+    from mock_server.control.prefer import PreferTable
 
 VERBS = ("get", "put", "post", "delete", "patch")
 ONLIVE_SCHEME = "onliveSignature"
@@ -31,6 +34,7 @@ class SpecIndex:
     invalid_messages: dict[str, dict[str, str]]  # operationId -> path parameter -> its `x-invalid-message`
     onlive_messages: dict[str, dict[int, str]]  # ONLIVE operationId -> status -> documented message
     routes: list[tuple[re.Pattern[str], str, str]]  # (path pattern, METHOD, operationId)
+    prefer: "PreferTable | None" = None  # the prepared answers of `Prefer: code=` / `example=`
 
     @classmethod
     def build(cls, spec: dict[str, Any]) -> "SpecIndex":
@@ -62,7 +66,7 @@ class SpecIndex:
                 }
                 errors_of[op_id] = {}
                 for status, response in operation["responses"].items():
-                    if int(status) < 400:
+                    if not str(status).isdigit() or int(status) < 400:  # `4XX`/`default`: answered by Prefer only
                         continue
                     types = error_types_of(spec, deref(spec, response))
                     errors_of[op_id][int(status)] = types
@@ -71,8 +75,20 @@ class SpecIndex:
                         onlive_messages.setdefault(op_id, {})[int(status)] = media.get("example", {}).get("message", "")
                     for kind in types:
                         status_of.setdefault(kind, int(status))
+        from mock_server.control.prefer import PreferTable  # here: it imports this module
+
         return cls(
-            base, status_of, errors_of, scopes, allowed, api_of, api_of_path, invalid_messages, onlive_messages, routes
+            base,
+            status_of,
+            errors_of,
+            scopes,
+            allowed,
+            api_of,
+            api_of_path,
+            invalid_messages,
+            onlive_messages,
+            routes,
+            PreferTable.build(spec),
         )
 
     def operation_for(self, method: str, raw_path: str) -> str | None:

@@ -31,3 +31,18 @@ def app_from_environment() -> Any:
         seed_world=False,
         cors_origins=settings["cors"],
     )
+
+
+def serve_workers(*, host: str, port: int, workers: int, log_level: str) -> None:
+    """uvicorn starts `workers` processes from the settings above; this process only supervises them (and, with
+    `--watch`, reloads the world into the shared store: the workers never load it)."""
+    from mock_server.server import serve
+
+    serve(
+        "mock_server.workers:app_from_environment",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level=log_level,
+    )

@@ -31,6 +31,8 @@ ADMIN_CALLS = [
     ("DELETE", "/faults"),
     ("GET", "/requests"),
     ("DELETE", "/requests"),
+    ("POST", "/requests/find"),
+    ("POST", "/requests/count"),
     ("POST", "/user-relations/answer"),
     ("POST", "/connect-tokens"),
 ]

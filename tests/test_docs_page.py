@@ -1,21 +1,21 @@
-"""A real browser: the interactive API docs authorize with the demo token and run "Get court by ID" (200); a page
-on another origin reads and writes bookings through the mock (CORS), and cannot with --no-cors.
+"""A real browser: the interactive API docs authorize with the demo token and run "Get court by ID" (200); they
+sign ONLIVE.SITE requests in the browser (demo key: "Create booking service" is 201, a wrong secret 401), with the
+same canonical request and signature as bookingkit.signing; a page on another origin reads and writes bookings
+through the mock (CORS), and cannot with --no-cors.
 
 Needs Debian's chromium and chromium-driver (.ci/run installs them); without them the test is skipped.
 """
 
-import contextlib
 import shutil
-import socket
-import subprocess
-import sys
-import time
+from datetime import UTC, datetime
 from pathlib import Path
 
-import httpx
 import pytest
 
+from bookingkit import signing
+
 from .conftest import COURT, TOKENS
+from .live import running_mock
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMEDRIVER = shutil.which("chromedriver")
@@ -33,37 +33,15 @@ ROOT = Path(__file__).resolve().parent.parent
 OPERATION = "#operations-courts-getCourtById"
 
 
-@contextlib.contextmanager
-def running_mock(folder: Path, *options: str):
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    with (folder / f"mock-{port}.log").open("w") as handle:
-        command = [sys.executable, "-m", "bookingkit.cli", "mock", "--port", str(port), "--log-level", "warning"]
-        process = subprocess.Popen([*command, *options], cwd=ROOT, stdout=handle, stderr=subprocess.STDOUT)
-        url = f"http://127.0.0.1:{port}"
-        try:
-            for _ in range(300):
-                try:
-                    httpx.get(f"{url}/api/v1/openapi.json", timeout=1)
-                    break
-                except httpx.HTTPError:
-                    time.sleep(0.1)
-            yield url
-        finally:
-            process.terminate()
-            process.wait(timeout=10)
-
-
 @pytest.fixture(scope="module")
 def base_url(tmp_path_factory):
-    with running_mock(tmp_path_factory.mktemp("docs")) as url:
+    with running_mock(tmp_path_factory.mktemp("docs") / "mock.log") as url:
         yield url
 
 
 @pytest.fixture(scope="module")
 def no_cors_url(tmp_path_factory):
-    with running_mock(tmp_path_factory.mktemp("no-cors"), "--no-cors") as url:
+    with running_mock(tmp_path_factory.mktemp("no-cors") / "mock.log", "--no-cors") as url:
         yield url
 
 
@@ -153,3 +131,88 @@ def test_a_page_on_another_origin_books_through_the_mock_and_not_with_no_cors(ba
     browser.get(f"{base_url}/api/v1/openapi.json")
     refused = browser.execute_async_script(CROSS_ORIGIN, no_cors_url, TOKENS["write"], COURT)
     assert "error" in refused, refused  # the browser blocks it: no Access-Control-Allow-Origin
+
+
+DEMO_KEY, DEMO_SECRET = "ONLIVEDEMOACCESSKEY", "demo-secret-access-key"  # the default world's Demo Motors
+CREATE_SERVICE = "operations-booking-services-createService"
+ONLIVE_AUTH = "//div[contains(@class,'auth-container')][.//*[contains(text(),'onliveSignature')]]"
+
+
+def _create_service_from_the_page(base_url: str, browser, key: str, secret: str) -> tuple[str, str]:
+    """Authorizes the ONLIVE scheme with `key` and `secret` in a fresh page, runs "Create booking service" with its
+    example body; the answer's status and body."""
+    wait = WebDriverWait(browser, 30)
+    browser.get("about:blank")  # a new page: no authorization left from an earlier test
+    browser.get(f"{base_url}/api/v1/ui/")
+    wait.until(ready.element_to_be_clickable((By.CSS_SELECTOR, ".auth-wrapper button.authorize"))).click()
+    wait.until(ready.visibility_of_element_located((By.XPATH, f"{ONLIVE_AUTH}//input[@name='accessKeyId']")))
+    browser.find_element(By.XPATH, f"{ONLIVE_AUTH}//input[@name='accessKeyId']").send_keys(key)
+    browser.find_element(By.XPATH, f"{ONLIVE_AUTH}//input[@name='secret']").send_keys(secret)
+    browser.find_element(By.XPATH, f"{ONLIVE_AUTH}//button[contains(@class,'authorize')]").click()
+    wait.until(ready.visibility_of_element_located((By.XPATH, f"{ONLIVE_AUTH}//h6[text()='Authorized']")))
+    browser.find_element(By.CSS_SELECTOR, "button.btn-done").click()
+
+    operation = wait.until(ready.presence_of_element_located((By.ID, CREATE_SERVICE)))
+    browser.execute_script("arguments[0].scrollIntoView()", operation)
+    operation.find_element(By.CSS_SELECTOR, ".opblock-summary").click()
+    wait.until(ready.element_to_be_clickable((By.CSS_SELECTOR, f"#{CREATE_SERVICE} .try-out__btn"))).click()
+    wait.until(ready.element_to_be_clickable((By.CSS_SELECTOR, f"#{CREATE_SERVICE} button.execute"))).click()
+    status = wait.until(
+        ready.visibility_of_element_located(
+            (By.CSS_SELECTOR, f"#{CREATE_SERVICE} .live-responses-table tr.response td.response-col_status")
+        )
+    )
+    body = operation.find_element(By.CSS_SELECTOR, ".live-responses-table tr.response td.response-col_description")
+    return status.text.strip(), body.text
+
+
+def test_docs_page_signs_onlive_requests_and_creates_a_service(base_url, browser):
+    status, body = _create_service_from_the_page(base_url, browser, DEMO_KEY, DEMO_SECRET)
+    assert status.startswith("201"), (status, body)
+    assert "Test Drive Standard" in body
+
+
+def test_docs_page_with_a_wrong_secret_gets_the_documented_401(base_url, browser):
+    status, body = _create_service_from_the_page(base_url, browser, DEMO_KEY, "not-the-secret")
+    assert status.startswith("401"), (status, body)
+    assert "canonicalRequest" in body  # a wrong signature only: the mock shows what it signed
+
+
+SIGN_IN_PAGE = """
+const [requests, queries, done] = arguments;
+(async () => {
+  try {
+    const signed = [];
+    for (const r of requests) signed.push(await OnliveSigning.sign({...r, now: new Date(r.now)}));
+    done({signed, queries: queries.map((q) => OnliveSigning.canonicalQuery(q))});
+  } catch (error) {
+    done({error: String(error)});
+  }
+})();
+"""
+
+
+def test_the_page_script_signs_as_bookingkit_signing_does(base_url, browser):
+    now = datetime(2031, 1, 15, 18, 0, 5, tzinfo=UTC)
+    requests = [
+        {"method": "post", "url": f"{base_url}/api/v1/services", "body": '{"name": "Prüfung ✓", "duration": 30}'},
+        {"method": "GET", "url": f"{base_url}/api/v1/appointments?page=2&limit=10&b=%7e&a=x+y&a=%20&z", "body": ""},
+        {"method": "DELETE", "url": f"{base_url}/api/v1/booking-services/2721d636-x?q=%E2%82%AC", "body": None},
+    ]
+    queries = ["", "b=2&a=%7e+x&a=1&c", "%E2%82%AC=%ff&c=a=b&=v&", "x=%zz&y=%41%42&%EF%BB%BFbom=1", "a=~!*'()&a=[]"]
+    browser.set_script_timeout(30)
+    browser.get(f"{base_url}/api/v1/ui/")
+    WebDriverWait(browser, 30).until(lambda driver: driver.execute_script("return !!window.OnliveSigning"))
+    for_js = [{**r, "accessKeyId": DEMO_KEY, "secret": DEMO_SECRET, "now": now.isoformat()} for r in requests]
+    result = browser.execute_async_script(SIGN_IN_PAGE, for_js, queries)
+    assert "error" not in result, result
+    for request, signed in zip(requests, result["signed"], strict=True):
+        expected = signing.sign(
+            request["method"], request["url"], (request["body"] or "").encode(), DEMO_KEY, DEMO_SECRET, now
+        )
+        assert signed == {
+            "date": expected.date,
+            "authorization": expected.authorization,
+            "canonical": expected.canonical_request,
+        }
+    assert result["queries"] == [signing.canonical_query(query) for query in queries]

@@ -14,7 +14,7 @@ import pytest
 
 from bookingkit import signing
 from mock_server.app import create_app
-from mock_server.control.journal import CLIP
+from mock_server.control.journal import BODY_KEEP, CLIP, HEADERS_KEEP
 from mock_server.limits import MAX_DEPTH, MAX_QUERY_PARAMETERS, MAX_TARGET_BYTES
 
 from .conftest import COURT, SERVICE, TARGET, TOKENS
@@ -248,7 +248,10 @@ def test_memory_stays_bounded_under_reversioning_and_long_queries(app, http):
     for _ in range(50):
         http.get(f"{BOOKINGS}?{long_query}", headers=WRITE)
     entries = app.mock.backend.journal_last(1000)
-    assert max(len(json.dumps(e)) for e in entries) < 2 * CLIP + 500
+    for entry in entries:  # every part of an entry bounded in bytes, the body too (base64 when not UTF-8)
+        assert len(entry["path"]) + len(entry["query"]) < 2 * CLIP + 100
+        assert sum(len(name) + len(value) for name, value in entry["headers"].items()) <= HEADERS_KEEP
+        assert len((entry["body"] or "").encode()) <= BODY_KEEP * 4 // 3 + 4
     assert "more characters]" in entries[0]["query"]
 
 

@@ -22,6 +22,8 @@ SHIPPED = {
     "bookingkit/data/rules.md": ROOT / "docs" / "rules.md",
     "mock_server/world.schema.yaml": ROOT / "mock_server" / "world.schema.yaml",
     "mock_server/admin.yaml": ROOT / "mock_server" / "admin.yaml",
+    "mock_server/docs_page/index.j2": ROOT / "mock_server" / "docs_page" / "index.j2",
+    "mock_server/docs_page/onlive-signing.js": ROOT / "mock_server" / "docs_page" / "onlive-signing.js",
     "contract_tests/targets/mock.yaml": ROOT / "contract_tests" / "targets" / "mock.yaml",
 }
 

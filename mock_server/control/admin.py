@@ -8,6 +8,8 @@ from typing import Any
 from connexion.security import BearerSecurityHandler
 from starlette.responses import StreamingResponse
 
+from mock_server.control.journal import MatcherError, RequestMatcher
+from mock_server.store.backend import JOURNAL_SIZE
 from mock_server.timestamps import InvalidInstant, format_instant, parse_instant
 from mock_server.violations import RuleViolation
 from mock_server.wingfield.handlers.people import relation_json
@@ -118,6 +120,20 @@ class AdminHandlers:
 
     async def listRequests(self, limit: int = 100) -> dict[str, Any]:
         return {"items": self.runtime.backend.journal_last(limit)}
+
+    async def findRequests(self, body: dict[str, Any]) -> dict[str, Any]:
+        return {"items": self._matching(body)}
+
+    async def countRequests(self, body: dict[str, Any]) -> dict[str, Any]:
+        return {"count": len(self._matching(body))}
+
+    def _matching(self, matcher: dict[str, Any]) -> list[dict[str, Any]]:
+        """Filtered here, not in the database: at most JOURNAL_SIZE entries, and the same on every store."""
+        try:
+            select = RequestMatcher(matcher)
+        except MatcherError as exc:
+            raise _refused(["body", exc.field], str(exc)) from None
+        return [entry for entry in self.runtime.backend.journal_last(JOURNAL_SIZE) if select.matches(entry)]
 
     async def clearRequests(self) -> dict[str, Any]:
         self.runtime.backend.journal_clear()

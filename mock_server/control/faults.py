@@ -1,7 +1,8 @@
-"""Latency and error injection per operation, and the per-request `Prefer: error=<type>` (issue: control).
+"""Latency and error injection per operation, and the per-request `Prefer: error=<type>` (issue: control),
+`Prefer: code=NNN` and `Prefer: example=NAME` (as Prism has them; answers prepared in mock_server/control/prefer.py).
 
-Seeded (`--seed`), so a run with faults can be repeated. Faults and `Prefer` never change state: the error is
-answered before the handler runs.
+Seeded (`--seed`), so a run with faults can be repeated. Faults and `Prefer` never change state: the answer is
+given before the handler runs.
 """
 
 import asyncio
@@ -13,6 +14,7 @@ from typing import Any
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from mock_server.errors import ERROR_KIND
 from mock_server.spec import SpecIndex
 from mock_server.violations import InjectedFault, RuleViolation
 
@@ -108,11 +110,21 @@ class FaultInjector:
         if scope["type"] != "http" or operation not in self.index.api_of:
             await self.app(scope, receive, send)
             return
-        if prefer := _preferred_error(Headers(scope=scope).get("prefer")):
-            allowed = self.index.documented_errors(operation)
-            if prefer not in allowed:
-                raise _bad(["header", "Prefer"], f"{operation} does not document {prefer!r}; allowed: {allowed}")
-            raise InjectedFault(prefer, f"answered as asked by 'Prefer: error={prefer}'")
+        if header := Headers(scope=scope).get("prefer"):
+            preferences = _preferences(header)
+            if prefer := preferences.get("error"):
+                allowed = self.index.documented_errors(operation)
+                if prefer not in allowed:
+                    raise _bad(["header", "Prefer"], f"{operation} does not document {prefer!r}; allowed: {allowed}")
+                raise InjectedFault(prefer, f"answered as asked by 'Prefer: error={prefer}'")
+            code, example = preferences.get("code"), preferences.get("example")
+            if (code or example) and self.index.prefer is not None:
+                canned = self.index.prefer.answer(operation, code, example)  # or a 400 naming what is documented
+                if canned.error_kind:  # for the journal, which keeps the scope's `extensions` dict
+                    scope.setdefault("extensions", {})[ERROR_KIND] = canned.error_kind
+                await send({"type": "http.response.start", "status": canned.status, "headers": canned.headers})
+                await send({"type": "http.response.body", "body": canned.body})
+                return
         for rule in self.faults.for_operation(operation):
             if rule.latency is not None:
                 await asyncio.sleep(max(0.0, rule.latency.draw(self.faults.rng)) / 1000)
@@ -124,9 +136,11 @@ class FaultInjector:
         await self.app(scope, receive, send)
 
 
-def _preferred_error(header: str | None) -> str | None:
-    for part in (header or "").split(","):
+def _preferences(header: str) -> dict[str, str]:
+    """`Prefer: code=404, example=notFound` as {"code": "404", "example": "notFound"}; the first of a name wins."""
+    found: dict[str, str] = {}
+    for part in header.replace(";", ",").split(","):
         name, _, value = part.strip().partition("=")
-        if name.strip().lower() == "error" and value.strip():
-            return value.strip().strip('"')
-    return None
+        if value.strip():
+            found.setdefault(name.strip().lower(), value.strip().strip('"'))
+    return found

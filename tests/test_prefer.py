@@ -5,10 +5,7 @@ import copy
 import json
 import os
 import shutil
-import socket
-import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -28,12 +25,14 @@ from mock_server.schemas import as_json_schema
 from mock_server.spec import ONLIVE_SCHEME, load_spec
 
 from .conftest import COURT, TOKENS
+from .live import free_port
 
 SPEC = load_spec(SPEC_PATH)
 ONLIVE = load_profile(BUNDLED_MOCK_PROFILE).onlive_target
 ADMIN = {"Authorization": "Bearer admin-secret"}
 WRITE = {"Authorization": f"Bearer {TOKENS['write']}"}
 BASE = "/api/v1"
+BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
 
 
 def cases(spec: dict[str, Any]) -> list[tuple[str, str, str, str]]:
@@ -337,7 +336,7 @@ PRISM_CASES = [
 
 def need_prism() -> Path:
     """Prism 5 from npm (benchmarks/loadgen.py); on CI, a failure if it cannot be had, elsewhere a skip."""
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
+    sys.path.insert(0, str(BENCHMARKS))
     try:
         from loadgen import need_prism as install
 
@@ -357,33 +356,16 @@ def prism(named) -> Iterator[str]:
     """Prism serving the same variant of openapi.yaml as `named`; yields its base URL."""
     binary = need_prism()
     _, _, path = named
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    log = path.parent / "prism.log"
-    with log.open("w") as out:
-        process = subprocess.Popen(
-            [str(binary), "mock", str(path), "-h", "127.0.0.1", "-p", str(port)], stdout=out, stderr=subprocess.STDOUT
-        )
-    base = f"http://127.0.0.1:{port}"
+    sys.path.insert(0, str(BENCHMARKS))
     try:
-        deadline = time.monotonic() + 120
-        while True:
-            assert process.poll() is None, f"Prism did not start:\n{log.read_text()[-2000:]}"
-            try:
-                httpx.get(f"{base}/courts/{COURT}", headers=WRITE, timeout=1)
-                break
-            except httpx.HTTPError:
-                assert time.monotonic() < deadline, "Prism did not answer within 120 s"
-                time.sleep(0.3)
-        yield base
+        from loadgen import serving
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        sys.path.pop(0)
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    command = [str(binary), "mock", str(path), "-h", "127.0.0.1", "-p", str(port)]
+    with serving(command, f"{base}/courts/{COURT}", path.parent / "prism.log"):
+        yield base
 
 
 def test_prism_answers_prefer_as_we_do(named, prism):
